@@ -1,0 +1,201 @@
+package insights
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+)
+
+// scalarFunc is a documented Logs Insights function evaluated per row.
+type scalarFunc struct {
+	minArgs, maxArgs int
+	fn               func(r *row, args []value) value
+}
+
+// scalarFuncs holds the functions the interpreter implements, by lower-case
+// name (function names are matched case-insensitively, as the docs write
+// both isIpInSubnet and ispresent).
+var scalarFuncs = map[string]scalarFunc{
+	"ispresent": {1, 1, func(_ *row, a []value) value { return boolVal(a[0].present()) }},
+	"isempty": {1, 1, func(_ *row, a []value) value {
+		s, ok := a[0].text()
+		return boolVal(!a[0].present() || (ok && s == ""))
+	}},
+	"isblank": {1, 1, func(_ *row, a []value) value {
+		s, ok := a[0].text()
+		return boolVal(!a[0].present() || (ok && strings.TrimSpace(s) == ""))
+	}},
+	"coalesce": {1, 100, func(_ *row, a []value) value {
+		for _, v := range a {
+			if v.present() {
+				return v
+			}
+		}
+		return null
+	}},
+	"tolower": {1, 1, stringFunc(strings.ToLower)},
+	"toupper": {1, 1, stringFunc(strings.ToUpper)},
+	"strlen": {1, 1, func(_ *row, a []value) value {
+		s, ok := a[0].text()
+		if !ok {
+			return null
+		}
+		return numVal(float64(len([]rune(s))))
+	}},
+	"concat": {1, 100, func(_ *row, a []value) value {
+		var b strings.Builder
+		for _, v := range a {
+			s, _ := v.text()
+			b.WriteString(s)
+		}
+		return strVal(b.String())
+	}},
+	// strcontains(str, searchValue[, caseInsensitive]) returns 1 or 0.
+	"strcontains": {2, 3, func(_ *row, a []value) value {
+		s, ok1 := a[0].text()
+		sub, ok2 := a[1].text()
+		if !ok1 || !ok2 {
+			return null
+		}
+		if len(a) == 3 && a[2].truth() {
+			s, sub = strings.ToLower(s), strings.ToLower(sub)
+		}
+		return oneZero(strings.Contains(s, sub))
+	}},
+	"startswith":     {2, 2, stringTest(strings.HasPrefix)},
+	"endswith":       {2, 2, stringTest(strings.HasSuffix)},
+	"isipinsubnet":   {2, 2, subnetFunc(func(netip.Addr) bool { return true })},
+	"isipv4insubnet": {2, 2, subnetFunc(netip.Addr.Is4)},
+	"isipv6insubnet": {2, 2, subnetFunc(func(a netip.Addr) bool { return a.Is6() && !a.Is4In6() })},
+	"isvalidip":      {1, 1, ipTest(func(netip.Addr) bool { return true })},
+	"isvalidipv4":    {1, 1, ipTest(netip.Addr.Is4)},
+	"isvalidipv6":    {1, 1, ipTest(netip.Addr.Is6)},
+	// toMillis converts a timestamp to epoch milliseconds.
+	"tomillis": {1, 1, func(_ *row, a []value) value {
+		if a[0].k != kTime {
+			return null
+		}
+		return numVal(float64(a[0].t.UnixMilli()))
+	}},
+	// jsonParse turns a JSON string into a map or a list.
+	"jsonparse": {1, 1, func(_ *row, a []value) value {
+		s, ok := a[0].text()
+		if !ok {
+			return null
+		}
+		dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+		dec.UseNumber()
+		var x any
+		if dec.Decode(&x) != nil {
+			return null
+		}
+		return fromJSON(x)
+	}},
+}
+
+func oneZero(b bool) value {
+	if b {
+		return numVal(1)
+	}
+	return numVal(0)
+}
+
+func stringFunc(f func(string) string) func(*row, []value) value {
+	return func(_ *row, a []value) value {
+		s, ok := a[0].text()
+		if !ok {
+			return null
+		}
+		return strVal(f(s))
+	}
+}
+
+func stringTest(f func(s, x string) bool) func(*row, []value) value {
+	return func(_ *row, a []value) value {
+		s, ok1 := a[0].text()
+		x, ok2 := a[1].text()
+		if !ok1 || !ok2 {
+			return null
+		}
+		return oneZero(f(s, x))
+	}
+}
+
+func parseAddr(v value) (netip.Addr, bool) {
+	s, ok := v.text()
+	if !ok || v.k != kString {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+func ipTest(f func(netip.Addr) bool) func(*row, []value) value {
+	return func(_ *row, a []value) value {
+		addr, ok := parseAddr(a[0])
+		return boolVal(ok && f(addr))
+	}
+}
+
+func subnetFunc(family func(netip.Addr) bool) func(*row, []value) value {
+	return func(_ *row, a []value) value {
+		addr, ok := parseAddr(a[0])
+		cidr, ok2 := a[1].text()
+		if !ok || !ok2 {
+			return boolVal(false)
+		}
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			return boolVal(false)
+		}
+		return boolVal(family(addr) && p.Contains(addr.Unmap()))
+	}
+}
+
+// aggregates are the stats functions, by lower-case name.
+var aggregates = map[string]bool{
+	"count": true, "count_distinct": true, "min": true, "max": true,
+	"sum": true, "avg": true, "earliest": true, "latest": true,
+}
+
+func compileCall(p *primaryAST) (evalFn, error) {
+	c := p.Call
+	name := strings.ToLower(c.Name)
+	if aggregates[name] {
+		return nil, compileError(p.Pos, "%s() is a stats aggregate; use it in a stats command", c.Name)
+	}
+	if name == "now" {
+		if c.Star || len(c.Args) != 0 {
+			return nil, compileError(p.Pos, "now() takes no arguments")
+		}
+		// now() is epoch seconds at query start; offline that is the end
+		// of the query window.
+		return func(r *row) value { return numVal(float64(r.now)) }, nil
+	}
+	sf, ok := scalarFuncs[name]
+	if !ok {
+		return nil, compileError(p.Pos, "unknown or unsupported function %s()", c.Name)
+	}
+	if c.Star || len(c.Args) < sf.minArgs || len(c.Args) > sf.maxArgs {
+		return nil, compileError(p.Pos, "%s() takes %d to %d arguments", c.Name, sf.minArgs, sf.maxArgs)
+	}
+	args := make([]evalFn, len(c.Args))
+	for i, a := range c.Args {
+		f, err := compileOr(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = f
+	}
+	return func(r *row) value {
+		vs := make([]value, len(args))
+		for i, a := range args {
+			vs[i] = a(r)
+		}
+		return sf.fn(r, vs)
+	}, nil
+}

@@ -1,0 +1,146 @@
+package insights
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// The grammar below follows the Logs Insights QL reference: a pipeline of
+// commands joined by `|`; boolean expressions with and/or/not; comparisons,
+// like, =~ and in; arithmetic; function calls.
+
+type queryAST struct {
+	Commands []*commandAST `parser:"@@ ( '|' @@ )*"`
+}
+
+type commandAST struct {
+	Pos     lexer.Position
+	Fields  []*namedExprAST `parser:"(  'fields' @@ ( ',' @@ )*"`
+	Filter  *orAST          `parser:" | 'filter' @@"`
+	Stats   *statsAST       `parser:" | 'stats' @@"`
+	Sort    []*sortKeyAST   `parser:" | 'sort' @@ ( ',' @@ )*"`
+	Limit   *string         `parser:" | 'limit' @Number"`
+	Display []*arithAST     `parser:" | 'display' @@ ( ',' @@ )*"`
+	Dedup   []*arithAST     `parser:" | 'dedup' @@ ( ',' @@ )* )"`
+}
+
+type namedExprAST struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	X      *orAST  `parser:"@@"`
+	Alias  *string `parser:"( 'as' @(Ident | QIdent) )?"`
+}
+
+type statsAST struct {
+	Aggs []*namedExprAST `parser:"@@ ( ',' @@ )*"`
+	By   []*namedExprAST `parser:"( 'by' @@ ( ',' @@ )* )?"`
+}
+
+type sortKeyAST struct {
+	X   *arithAST `parser:"@@"`
+	Dir string    `parser:"@( 'asc' | 'desc' )?"`
+}
+
+type orAST struct {
+	X []*andAST `parser:"@@ ( 'or' @@ )*"`
+}
+
+type andAST struct {
+	X []*notAST `parser:"@@ ( 'and' @@ )*"`
+}
+
+type notAST struct {
+	Not *notAST        `parser:"  'not' @@"`
+	Cmp *comparisonAST `parser:"| @@"`
+}
+
+type comparisonAST struct {
+	Pos   lexer.Position
+	Left  *arithAST `parser:"@@"`
+	Not   bool      `parser:"( @'not'?"`
+	Op    string    `parser:"  @( '=' | '!=' | '<=' | '>=' | '<' | '>' | '=~' | 'like' | 'in' )"`
+	Right *arithAST `parser:"  @@ )?"`
+}
+
+type arithAST struct {
+	Left *termAST    `parser:"@@"`
+	Ops  []*addOpAST `parser:"@@*"`
+}
+
+type addOpAST struct {
+	Op    string   `parser:"@( '+' | '-' )"`
+	Right *termAST `parser:"@@"`
+}
+
+type termAST struct {
+	Left *unaryAST   `parser:"@@"`
+	Ops  []*mulOpAST `parser:"@@*"`
+}
+
+type mulOpAST struct {
+	Op    string    `parser:"@( '*' | '/' | '%' )"`
+	Right *unaryAST `parser:"@@"`
+}
+
+type unaryAST struct {
+	Neg bool        `parser:"@'-'?"`
+	X   *primaryAST `parser:"@@"`
+	Pow *unaryAST   `parser:"( '^' @@ )?"`
+}
+
+type primaryAST struct {
+	Pos    lexer.Position
+	Call   *callAST `parser:"  @@"`
+	Field  *string  `parser:"| @(Ident | QIdent)"`
+	Number *string  `parser:"| @Number"`
+	String *string  `parser:"| @String"`
+	Regex  *string  `parser:"| @Regex"`
+	List   *listAST `parser:"| '[' @@ ']'"`
+	Sub    *orAST   `parser:"| '(' @@ ')'"`
+}
+
+type listAST struct {
+	X []*arithAST `parser:"( @@ ( ',' @@ )* )?"`
+}
+
+type callAST struct {
+	Name string   `parser:"@Ident '('"`
+	Star bool     `parser:"( @'*'"`
+	Args []*orAST `parser:"| ( @@ ( ',' @@ )* )? ) ')'"`
+}
+
+var queryParser = participle.MustBuild[queryAST](
+	participle.Lexer(queryLexer{}),
+	participle.CaseInsensitive("Ident"),
+	participle.UseLookahead(3),
+)
+
+// parseAST parses a query into its syntax tree.
+func parseAST(src string) (*queryAST, error) {
+	q, err := queryParser.ParseString("", src)
+	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		var pe participle.Error
+		if errors.As(err, &pe) {
+			p := pe.Position()
+			return nil, &SyntaxError{Line: p.Line, Col: p.Column, Msg: pe.Message()}
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
+// sourceText returns the query text between two positions, trimmed, which
+// is how Logs Insights names an unaliased computed column (`count(*)`).
+func sourceText(src string, from, to lexer.Position) string {
+	if from.Offset < 0 || to.Offset > len(src) || from.Offset > to.Offset {
+		return ""
+	}
+	return strings.TrimSpace(src[from.Offset:to.Offset])
+}
