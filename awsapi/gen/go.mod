@@ -1,0 +1,3 @@
+module github.com/detc/detc/awsapi/gen
+
+go 1.26.8
