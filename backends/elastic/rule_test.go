@@ -254,7 +254,7 @@ func thresholdRule() *ir.Rule {
 		Query:    `event.provider: signin.amazonaws.com and event.action: ConsoleLogin and event.outcome: failure`,
 		Severity: "medium", RiskScore: 47, Interval: "10m", From: "now-60m", To: "now", MaxSignals: 50,
 		TimestampOverride: "event.ingested", Version: 2,
-		References:        []string{"https://example.org/ref"}, FalsePositives: []string{"Users who forgot their password."},
+		References: []string{"https://example.org/ref"}, FalsePositives: []string{"Users who forgot their password."},
 		Threshold: &ir.ThresholdSpec{
 			Fields: []string{"user.name", "source.ip"}, Value: 10,
 			Cardinality: []ir.Cardinality{{Field: "user_agent.original", Value: 2}},
