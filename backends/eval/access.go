@@ -1,0 +1,204 @@
+package eval
+
+import (
+	"strings"
+
+	"github.com/valyala/fastjson"
+)
+
+// visitor receives the values of a field one by one and returns true to
+// stop (the value matched).
+type visitor func(v *fastjson.Value) bool
+
+// accessor calls visit with every non-null value of one field of doc
+// (array elements one by one, at any depth) and reports whether a call
+// returned true. Values may be objects: a flattened field's leaves or a
+// nested query's elements.
+type accessor func(doc *fastjson.Value, visit visitor) bool
+
+// ecsPath reads a dotted field name from an ECS document. At each object it
+// accepts a key that spells the next segment or several segments joined
+// by dots, as Elasticsearch does when it indexes {"a.b": 1} and
+// {"a": {"b": 1}} as the same field a.b. Arrays are walked at every level.
+type ecsPath struct {
+	segs []string
+	// rest[i] is segs[i:] joined by dots.
+	rest []string
+	// dropEmpty skips empty strings (raw records: the integration drops
+	// them).
+	dropEmpty bool
+}
+
+func newECSPath(name string) *ecsPath {
+	p := &ecsPath{segs: strings.Split(name, ".")}
+	p.rest = make([]string, len(p.segs))
+	for i := range p.segs {
+		p.rest[i] = strings.Join(p.segs[i:], ".")
+	}
+	return p
+}
+
+func (p *ecsPath) access(doc *fastjson.Value, visit visitor) bool {
+	return p.walk(doc, 0, visit)
+}
+
+func (p *ecsPath) walk(v *fastjson.Value, i int, visit visitor) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return false
+	case fastjson.TypeArray:
+		for _, el := range v.GetArray() {
+			if p.walk(el, i, visit) {
+				return true
+			}
+		}
+		return false
+	case fastjson.TypeObject:
+		if i == len(p.segs) {
+			return visit(v)
+		}
+		rest := p.rest[i]
+		found := false
+		v.GetObject().Visit(func(key []byte, child *fastjson.Value) {
+			if found {
+				return
+			}
+			k := b2s(key)
+			switch {
+			case k == rest:
+				found = p.walk(child, len(p.segs), visit)
+			case len(k) < len(rest) && rest[len(k)] == '.' && rest[:len(k)] == k:
+				found = p.walk(child, i+strings.Count(k, ".")+1, visit)
+			}
+		})
+		return found
+	default:
+		if i != len(p.segs) {
+			return false
+		}
+		if p.dropEmpty && v.Type() == fastjson.TypeString && len(v.GetStringBytes()) == 0 {
+			return false
+		}
+		return visit(v)
+	}
+}
+
+// rawPath reads an exact key path from a raw CloudTrail record, walking
+// arrays at every level. Like Elastic's ingest pipeline, which drops null
+// and empty-string values, it yields neither.
+type rawPath struct {
+	segs []string
+}
+
+func (p rawPath) access(doc *fastjson.Value, visit visitor) bool {
+	return walkRaw(doc, p.segs, visit)
+}
+
+func walkRaw(v *fastjson.Value, segs []string, visit visitor) bool {
+	for i := 0; i < len(segs); i++ {
+		switch v.Type() {
+		case fastjson.TypeObject:
+			v = v.GetObject().Get(segs[i])
+			if v == nil {
+				return false
+			}
+		case fastjson.TypeArray:
+			for _, el := range v.GetArray() {
+				if walkRaw(el, segs[i:], visit) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return visitPresent(v, visit)
+}
+
+// visitPresent calls visit with v, or with each element of an array v, and
+// skips null and empty-string values.
+func visitPresent(v *fastjson.Value, visit visitor) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return false
+	case fastjson.TypeArray:
+		for _, el := range v.GetArray() {
+			if visitPresent(el, visit) {
+				return true
+			}
+		}
+		return false
+	case fastjson.TypeString:
+		if len(v.GetStringBytes()) == 0 {
+			return false
+		}
+	}
+	return visit(v)
+}
+
+// visitLeaves calls visit with every scalar under v (objects and arrays
+// are walked), as a flattened field indexes every leaf. With dropEmpty,
+// empty strings are skipped (raw records, see rawPath).
+func visitLeaves(v *fastjson.Value, dropEmpty bool, visit visitor) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return false
+	case fastjson.TypeArray:
+		for _, el := range v.GetArray() {
+			if visitLeaves(el, dropEmpty, visit) {
+				return true
+			}
+		}
+		return false
+	case fastjson.TypeObject:
+		found := false
+		v.GetObject().Visit(func(_ []byte, child *fastjson.Value) {
+			if !found {
+				found = visitLeaves(child, dropEmpty, visit)
+			}
+		})
+		return found
+	case fastjson.TypeString:
+		if dropEmpty && len(v.GetStringBytes()) == 0 {
+			return false
+		}
+	}
+	return visit(v)
+}
+
+// visitNamedLeaves calls visit with every scalar of doc and its dotted
+// name, for wildcard field names (file.hash.*). buf holds the name
+// being built.
+func visitNamedLeaves(v *fastjson.Value, name []byte, dropEmpty bool, visit func(name []byte, v *fastjson.Value) bool) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return false
+	case fastjson.TypeArray:
+		for _, el := range v.GetArray() {
+			if visitNamedLeaves(el, name, dropEmpty, visit) {
+				return true
+			}
+		}
+		return false
+	case fastjson.TypeObject:
+		found := false
+		v.GetObject().Visit(func(key []byte, child *fastjson.Value) {
+			if found {
+				return
+			}
+			n := name
+			if len(n) > 0 {
+				n = append(n, '.')
+			}
+			n = append(n, key...)
+			found = visitNamedLeaves(child, n, dropEmpty, visit)
+		})
+		return found
+	case fastjson.TypeString:
+		if dropEmpty && len(v.GetStringBytes()) == 0 {
+			return false
+		}
+	}
+	return visit(name, v)
+}

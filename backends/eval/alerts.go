@@ -1,0 +1,461 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/detc/detc/ir"
+	"github.com/detc/detc/source/cloudtrail"
+	"github.com/valyala/fastjson"
+)
+
+// Event is one event of a timeline: its time (CloudTrail's eventTime, ECS
+// @timestamp), its id (eventID) and its document, of the form the rule's
+// matcher reads.
+type Event struct {
+	Time time.Time
+	ID   string
+	Doc  *fastjson.Value
+}
+
+// Program is a rule compiled for execution: its matcher and the accessors
+// of its new_terms or threshold fields.
+type Program struct {
+	Rule     *ir.Rule
+	matcher  *Matcher
+	terms    []accessor // new_terms fields, or threshold group-by fields
+	cards    []accessor // threshold cardinality fields
+	interval time.Duration
+	max      int
+}
+
+// DefaultMaxSignals is Kibana's max_signals when a rule does not set it.
+const DefaultMaxSignals = 100
+
+// NewProgram compiles a rule. The options select the document form and,
+// for rules whose query holds relative date math, the run time.
+func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
+	c := newConfig(opts)
+	m, err := Compile(rule.Expr, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Program{Rule: rule, matcher: m, max: rule.MaxSignals}
+	if p.max <= 0 {
+		p.max = DefaultMaxSignals
+	}
+	iv := rule.Interval
+	if iv == "" {
+		iv = "5m"
+	}
+	if p.interval, err = ir.ParseInterval(iv); err != nil {
+		return nil, err
+	}
+	res := resolverFor(c.form)
+	var fields []string
+	switch rule.Type {
+	case ir.NewTerms:
+		if rule.NewTerms == nil || len(rule.NewTerms.Fields) == 0 {
+			return nil, fmt.Errorf("rule %s: new_terms rule without new_terms.fields", rule.ID)
+		}
+		fields = rule.NewTerms.Fields
+	case ir.Threshold:
+		if rule.Threshold == nil {
+			return nil, fmt.Errorf("rule %s: threshold rule without threshold", rule.ID)
+		}
+		fields = rule.Threshold.Fields
+		for _, cd := range rule.Threshold.Cardinality {
+			acc, err := res.field(cd.Field)
+			if err != nil {
+				return nil, fmt.Errorf("threshold.cardinality: %w", err)
+			}
+			p.cards = append(p.cards, acc)
+		}
+	case ir.Query, "":
+	default:
+		return nil, fmt.Errorf("rule %s: type %q is not query, new_terms or threshold", rule.ID, rule.Type)
+	}
+	for _, f := range fields {
+		acc, err := res.field(f)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", rule.ID, err)
+		}
+		p.terms = append(p.terms, acc)
+	}
+	return p, nil
+}
+
+// Matcher returns the rule's compiled query.
+func (p *Program) Matcher() *Matcher { return p.matcher }
+
+// Interval is how often the rule runs.
+func (p *Program) Interval() time.Duration { return p.interval }
+
+// Hit is an event that matched a rule's query, reduced to what executions
+// need: its time, its position in the timeline, its id, and for new_terms
+// and threshold rules its candidate term tuples.
+type Hit struct {
+	Time time.Time
+	// Seq orders events of equal time (their position in the input).
+	Seq int
+	ID  string
+	// Terms are the tuples of new_terms (or threshold group) values the
+	// event carries: one per combination of the fields' values.
+	Terms [][]string
+	// Cards are the values of each threshold cardinality field.
+	Cards [][]string
+}
+
+// Hit matches doc against the rule and extracts its terms. ok is false
+// when the event does not match, or lacks a term field of a new_terms or
+// threshold rule (Elastic ignores such documents).
+func (p *Program) Hit(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
+	if !p.matcher.Match(doc) {
+		return nil, nil, false
+	}
+	if len(p.terms) == 0 {
+		if p.Rule.Type == ir.Threshold {
+			terms = [][]string{{}}
+		}
+		return terms, valuesOf(doc, p.cards), true
+	}
+	lists := valuesOf(doc, p.terms)
+	for _, l := range lists {
+		if len(l) == 0 {
+			return nil, nil, false
+		}
+	}
+	return product(lists), valuesOf(doc, p.cards), true
+}
+
+// valuesOf returns the distinct scalar values of each accessor, as
+// canonical text.
+func valuesOf(doc *fastjson.Value, accs []accessor) [][]string {
+	if len(accs) == 0 {
+		return nil
+	}
+	out := make([][]string, len(accs))
+	for i, acc := range accs {
+		var vals []string
+		acc(doc, func(v *fastjson.Value) bool {
+			if s, ok := CanonicalText(v); ok && !slices.Contains(vals, s) {
+				vals = append(vals, s)
+			}
+			return false
+		})
+		out[i] = vals
+	}
+	return out
+}
+
+// product returns every tuple taking one value of each list.
+func product(lists [][]string) [][]string {
+	out := [][]string{{}}
+	for _, l := range lists {
+		next := make([][]string, 0, len(out)*len(l))
+		for _, prefix := range out {
+			for _, v := range l {
+				next = append(next, append(slices.Clip(prefix), v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// RunAlert is an alert raised by one scheduled execution.
+type RunAlert struct {
+	// At is the run time of the execution.
+	At    time.Time
+	Alert ir.Alert
+	// Hit is the index in the hits of the alerting event (for threshold,
+	// the group's first event).
+	Hit int
+}
+
+// Schedule returns the run times of a rule over events spanning
+// [first, last]: multiples of the interval since the Unix epoch, from the
+// first one at or after first to the first one at or after last, so that
+// every event is at most one interval before a run.
+func Schedule(interval time.Duration, first, last time.Time) []time.Time {
+	if interval <= 0 || last.Before(first) {
+		return nil
+	}
+	start := ceilTime(first, interval)
+	end := ceilTime(last, interval)
+	var runs []time.Time
+	for t := start; !t.After(end); t = t.Add(interval) {
+		runs = append(runs, t)
+	}
+	return runs
+}
+
+func ceilTime(t time.Time, d time.Duration) time.Time {
+	r := t.Truncate(d)
+	if r.Before(t) {
+		r = r.Add(d)
+	}
+	return r.UTC()
+}
+
+// Replay runs the rule at each run time, in order, over hits sorted by
+// (Time, Seq), and returns the alerts of every run. Like Elastic, it never
+// alerts twice on the same thing when windows overlap (from longer than
+// interval):
+//   - query: an event alerted by one run is not alerted by later runs;
+//   - new_terms: a term is new at run T when no matching event in
+//     [history_window_start, T-from) carries it; (term, event) pairs
+//     already alerted are not alerted again;
+//   - threshold: after a group alerts, later runs count only its events
+//     newer than the newest event of that alert (Kibana's threshold
+//     signal history).
+//
+// max_signals caps the alerts of each run; events left over by the cap
+// can alert in a later run whose window still holds them.
+func (p *Program) Replay(hits []Hit, runs []time.Time) ([]RunAlert, error) {
+	if p.matcher.TimeDependent() && len(runs) > 1 {
+		return nil, fmt.Errorf("rule %s: its query holds relative date math, which changes with every run; a timeline replay needs a query without now", p.Rule.ID)
+	}
+	r := replay{p: p, hits: hits}
+	var out []RunAlert
+	for _, at := range runs {
+		w, err := p.Rule.WindowAt(at)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", p.Rule.ID, err)
+		}
+		lo := sort.Search(len(hits), func(i int) bool { return !hits[i].Time.Before(w.Start) })
+		hi := sort.Search(len(hits), func(i int) bool { return hits[i].Time.After(w.End) })
+		if lo >= hi {
+			continue
+		}
+		switch p.Rule.Type {
+		case ir.NewTerms:
+			out = r.newTerms(out, at, w, lo, hi)
+		case ir.Threshold:
+			out = r.threshold(out, at, lo, hi)
+		default:
+			out = r.query(out, at, lo, hi)
+		}
+	}
+	return out, nil
+}
+
+// replay is the state carried from one run to the next.
+type replay struct {
+	p    *Program
+	hits []Hit
+
+	alerted map[int]bool // query: events already alerted
+
+	lastSeen  map[string]time.Time // new_terms: newest history time of each term
+	histNext  int                  // new_terms: hits before this index are in lastSeen
+	ntAlerted map[string]bool      // new_terms: term+event pairs already alerted
+
+	lastSignal map[string]time.Time // threshold: newest event of each group's last alert
+}
+
+func (r *replay) query(out []RunAlert, at time.Time, lo, hi int) []RunAlert {
+	if r.alerted == nil {
+		r.alerted = map[int]bool{}
+	}
+	n := 0
+	for i := lo; i < hi && n < r.p.max; i++ {
+		if r.alerted[i] {
+			continue
+		}
+		r.alerted[i] = true
+		n++
+		out = append(out, RunAlert{At: at, Hit: i, Alert: ir.Alert{RuleID: r.p.Rule.ID, EventID: r.hits[i].ID}})
+	}
+	return out
+}
+
+func termKey(t []string) string { return strings.Join(t, "\x00") }
+
+func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int) []RunAlert {
+	if r.lastSeen == nil {
+		r.lastSeen, r.ntAlerted = map[string]time.Time{}, map[string]bool{}
+	}
+	for ; r.histNext < len(r.hits) && r.hits[r.histNext].Time.Before(w.Start); r.histNext++ {
+		h := &r.hits[r.histNext]
+		for _, t := range h.Terms {
+			r.lastSeen[termKey(t)] = h.Time
+		}
+	}
+	seen := map[string]bool{}
+	n := 0
+	for i := lo; i < hi && n < r.p.max; i++ {
+		h := &r.hits[i]
+		for _, t := range h.Terms {
+			k := termKey(t)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if last, ok := r.lastSeen[k]; ok && !last.Before(w.HistoryStart) {
+				continue
+			}
+			ak := k + "\x01" + h.ID + "\x01" + fmt.Sprint(h.Seq)
+			if r.ntAlerted[ak] {
+				continue
+			}
+			r.ntAlerted[ak] = true
+			out = append(out, RunAlert{At: at, Hit: i, Alert: ir.Alert{RuleID: r.p.Rule.ID, EventID: h.ID, Terms: slices.Clone(t)}})
+			if n++; n >= r.p.max {
+				break
+			}
+		}
+	}
+	return out
+}
+
+type group struct {
+	terms  []string
+	count  int
+	first  int
+	newest time.Time
+	cards  []map[string]bool
+}
+
+func (r *replay) threshold(out []RunAlert, at time.Time, lo, hi int) []RunAlert {
+	if r.lastSignal == nil {
+		r.lastSignal = map[string]time.Time{}
+	}
+	spec := r.p.Rule.Threshold
+	groups := map[string]*group{}
+	for i := lo; i < hi; i++ {
+		h := &r.hits[i]
+		for _, t := range h.Terms {
+			k := termKey(t)
+			if last, ok := r.lastSignal[k]; ok && !h.Time.After(last) {
+				continue
+			}
+			g := groups[k]
+			if g == nil {
+				g = &group{terms: t, first: i, cards: make([]map[string]bool, len(spec.Cardinality))}
+				for j := range g.cards {
+					g.cards[j] = map[string]bool{}
+				}
+				groups[k] = g
+			}
+			g.count++
+			g.newest = h.Time
+			for j := range g.cards {
+				if j < len(h.Cards) {
+					for _, v := range h.Cards[j] {
+						g.cards[j][v] = true
+					}
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := 0
+	for _, k := range keys {
+		if n >= r.p.max {
+			break
+		}
+		g := groups[k]
+		if g.count < spec.Value {
+			continue
+		}
+		ok := true
+		for j, cd := range spec.Cardinality {
+			if len(g.cards[j]) < cd.Value {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		r.lastSignal[k] = g.newest
+		n++
+		out = append(out, RunAlert{At: at, Hit: g.first, Alert: ir.Alert{RuleID: r.p.Rule.ID, Terms: slices.Clone(g.terms), Count: g.count}})
+	}
+	return out
+}
+
+// Alerts runs rule once at run time at over events, as Elastic's
+// detection engine would: query rules alert on each matching event in
+// [at-from, at] (at most max_signals), new_terms rules on each term of a
+// matching event in that window that no matching event carried in
+// [history_window_start, at-from), threshold rules on each group of
+// matching events in the window that reaches the threshold. Events are
+// ECS documents unless WithForm(RawCloudTrail) is given.
+func Alerts(rule *ir.Rule, events []Event, at time.Time, opts ...Option) ([]ir.Alert, error) {
+	p, err := NewProgram(rule, append(slices.Clone(opts), WithNow(at))...)
+	if err != nil {
+		return nil, err
+	}
+	hits := HitsOf(p, events)
+	runs, err := p.Replay(hits, []time.Time{at})
+	if err != nil {
+		return nil, err
+	}
+	alerts := make([]ir.Alert, len(runs))
+	for i, ra := range runs {
+		alerts[i] = ra.Alert
+	}
+	return alerts, nil
+}
+
+// HitsOf matches events (in any order) against the program and returns
+// the hits sorted by time, ties kept in input order.
+func HitsOf(p *Program, events []Event) []Hit {
+	var hits []Hit
+	for i, ev := range events {
+		terms, cards, ok := p.Hit(ev.Doc)
+		if !ok {
+			continue
+		}
+		hits = append(hits, Hit{Time: ev.Time, Seq: i, ID: ev.ID, Terms: terms, Cards: cards})
+	}
+	SortHits(hits)
+	return hits
+}
+
+// SortHits orders hits by time, then by Seq.
+func SortHits(hits []Hit) {
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return a.Seq - b.Seq
+	})
+}
+
+// ECSDocument converts a raw CloudTrail record into the ECS document the
+// source profile derives (cloudtrail.ToECS), parsed for the evaluator.
+func ECSDocument(raw []byte) (*fastjson.Value, error) {
+	doc, err := cloudtrail.ToECS(raw)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var p fastjson.Parser
+	return p.ParseBytes(b)
+}
+
+// RawDocument parses a raw CloudTrail record for the evaluator.
+func RawDocument(raw []byte) (*fastjson.Value, error) {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return nil, err
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, fmt.Errorf("a CloudTrail record must be a JSON object, not %s", v.Type())
+	}
+	return v, nil
+}

@@ -1,0 +1,125 @@
+// Package eval is detc's embedded evaluator: it compiles a rule's ir.Expr
+// once into closures over pre-resolved field accessors and evaluates it on
+// ECS documents or on raw CloudTrail records, then runs query, new_terms and
+// threshold rules at a run time T or over a timeline of scheduled runs.
+package eval
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/detc/detc/ir"
+	"github.com/valyala/fastjson"
+)
+
+// Form says what kind of document a Matcher reads.
+type Form uint8
+
+const (
+	// ECS documents: JSON objects as Elasticsearch indexes them, with
+	// nested objects or dotted keys ({"event": {"action": "x"}} and
+	// {"event.action": "x"} are the same field, as in Elasticsearch).
+	ECS Form = iota
+	// RawCloudTrail records: each ECS field is read from the raw record
+	// through the aws.cloudtrail source profile (see profile.go), so no ECS
+	// document is built on the hot path.
+	RawCloudTrail
+)
+
+func (f Form) String() string {
+	if f == RawCloudTrail {
+		return "raw CloudTrail"
+	}
+	return "ECS"
+}
+
+type config struct {
+	form Form
+	now  time.Time
+}
+
+// Option configures Compile and the rule executions.
+type Option func(*config)
+
+// WithForm selects the document form the matcher reads (ECS by default).
+func WithForm(f Form) Option { return func(c *config) { c.form = f } }
+
+// WithNow sets the time that date math in range values (`@timestamp >=
+// now-1h`) is relative to. Alerts and Replay set it to each run time.
+func WithNow(t time.Time) Option { return func(c *config) { c.now = t } }
+
+func newConfig(opts []Option) config {
+	c := config{now: time.Now()}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// Matcher is a compiled expression. It is safe for concurrent use as long
+// as each goroutine passes its own documents (a fastjson.Value is not safe
+// to share between goroutines).
+type Matcher struct {
+	form Form
+	eval predicate
+	// timeDependent is set when a range value uses date math relative to
+	// "now": the matcher must then be compiled again for each run time.
+	timeDependent bool
+}
+
+// predicate is a compiled boolean expression over one document.
+type predicate func(doc *fastjson.Value) bool
+
+// Compile plans e for evaluation: field names are resolved to accessors,
+// values are converted to the field's type, wildcards become piecewise
+// prefix/suffix/contains checks.
+func Compile(e ir.Expr, opts ...Option) (*Matcher, error) {
+	c := newConfig(opts)
+	cp := compiler{cfg: c, res: resolverFor(c.form)}
+	p, err := cp.compile(e)
+	if err != nil {
+		return nil, err
+	}
+	return &Matcher{form: c.form, eval: p, timeDependent: cp.timeDependent}, nil
+}
+
+// Form reports the document form the matcher reads.
+func (m *Matcher) Form() Form { return m.form }
+
+// TimeDependent reports whether the expression holds a range with relative
+// date math, whose meaning changes with the run time.
+func (m *Matcher) TimeDependent() bool { return m.timeDependent }
+
+// Match reports whether the document satisfies the expression. doc must be
+// a JSON object of the matcher's form.
+func (m *Matcher) Match(doc *fastjson.Value) bool {
+	if doc == nil || doc.Type() != fastjson.TypeObject {
+		return false
+	}
+	return m.eval(doc)
+}
+
+var parserPool fastjson.ParserPool
+
+// MatchJSON parses one JSON document and matches it. It is a convenience
+// for tests and the CLI; hot loops should parse with their own
+// fastjson.Parser and call Match.
+func (m *Matcher) MatchJSON(doc []byte) (bool, error) {
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	v, err := p.ParseBytes(doc)
+	if err != nil {
+		return false, fmt.Errorf("document is not valid JSON: %w", err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return false, fmt.Errorf("document is a JSON %s, not an object", v.Type())
+	}
+	return m.eval(v), nil
+}
+
+// constString makes an immutable JSON string value for constants of the
+// source profile (event.dataset) and derived values (event.outcome).
+func constString(s string) *fastjson.Value {
+	var a fastjson.Arena
+	return a.NewString(s)
+}
