@@ -96,7 +96,7 @@ func TestNewTermsScenario(t *testing.T) {
 	at := time.Date(2025, 3, 13, 18, 35, 0, 0, time.UTC)
 	rule := &ir.Rule{
 		ID: "nt", Type: ir.NewTerms, From: "now-6m", Interval: "5m",
-		Expr: kql(t, `event.dataset: "aws.cloudtrail" and event.provider: "dynamodb.amazonaws.com" and event.action: "ExportTableToPointInTime" and event.outcome: "success"`, nil),
+		Expr:     kql(t, `event.dataset: "aws.cloudtrail" and event.provider: "dynamodb.amazonaws.com" and event.action: "ExportTableToPointInTime" and event.outcome: "success"`, nil),
 		NewTerms: &ir.NewTermsSpec{Fields: []string{"aws.cloudtrail.user_identity.arn"}, HistoryWindowStart: "now-14d"},
 	}
 	got := runBoth(t, rule, raw, ecs, at)
