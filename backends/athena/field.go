@@ -1,0 +1,226 @@
+package athena
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/detc/detc/ir"
+	"github.com/detc/detc/source/cloudtrail"
+)
+
+// access is how one ECS field is read in the CloudTrail table.
+type access struct {
+	field string
+	typ   ir.Type
+	// value is a VARCHAR expression for a scalar field; empty for the
+	// other shapes.
+	value string
+	// raw is set when value is a table column or a JSON extraction as
+	// stored, so that '' can occur; the integration drops empty strings,
+	// so '' counts as absent and presence tests must exclude it.
+	raw bool
+	// array and member are set for a field read from each element of an
+	// array of structs: the array column and the member's name.
+	array, member string
+	// union lists the scalar sources of a multi-valued field (related.user):
+	// a test matches when it matches any of them.
+	union []access
+	// constant is set for a field that holds the same value on every row.
+	constant *string
+	// ipText is the raw text behind an IP-only field (source.ip), which
+	// CIDR tests cast to IPADDRESS.
+	ipText string
+	// guard is a condition the row must meet for the field to exist at
+	// all (eventname = 'ConsoleLogin'); empty when none.
+	guard string
+}
+
+// untranslatable is a reason a field or construct cannot be expressed.
+type untranslatable struct{ field, reason string }
+
+func (u *untranslatable) Error() string { return u.field + ": " + u.reason }
+
+func fail(field, format string, args ...any) error {
+	return &untranslatable{field: field, reason: fmt.Sprintf(format, args...)}
+}
+
+// resolveField maps an ECS field onto the CloudTrail table through the
+// source profile.
+func resolveField(name string) (access, error) {
+	m, err := cloudtrail.Resolve(name)
+	if err != nil {
+		var ue *cloudtrail.UnavailableError
+		if errors.As(err, &ue) {
+			reason := ue.Reason
+			if ue.Suggestion != "" {
+				reason += " (did you mean " + ue.Suggestion + "?)"
+			}
+			return access{}, fail(name, "%s", reason)
+		}
+		return access{}, fail(name, "%v", err)
+	}
+	a := access{field: name, typ: m.Type}
+	if m.EventName != "" {
+		a.guard = "eventname = " + quoteLiteral(m.EventName)
+	}
+	switch m.Kind {
+	case cloudtrail.Constant:
+		c := m.Constant
+		a.constant = &c
+		return a, nil
+	case cloudtrail.Direct:
+		if m.Array != nil {
+			col, err := columnPath(name, m.Array)
+			if err != nil {
+				return access{}, err
+			}
+			arr, ok := findColumn(m.Array)
+			if !ok || arr.Kind != ArrayOfStruct || len(m.Path) != 1 {
+				return access{}, fail(name, "raw path %s is not an array of structs in the Athena table", cloudtrail.PathString(m.Array))
+			}
+			member := strings.ToLower(m.Path[0])
+			if !hasField(arr.Fields, member) {
+				return access{}, fail(name, "the Athena table's %s has no member %s", col, member)
+			}
+			a.array, a.member = col, member
+			return a, nil
+		}
+		if m.Flattened && len(m.Path) == 1 {
+			return access{}, fail(name, "a flattened field's root matches any leaf of the object, which json_extract_scalar cannot express; name a leaf (%s.<key>)", name)
+		}
+		v, err := scalarPath(name, m.Path)
+		if err != nil {
+			return access{}, err
+		}
+		a.value, a.raw = v, true
+		return a, nil
+	case cloudtrail.Derived:
+		return derivedAccess(a, m)
+	}
+	return access{}, fail(name, "the source profile gives no way to read it (%s)", m.Kind)
+}
+
+// derivedAccess renders the computation the profile documents for a
+// Derived field.
+func derivedAccess(a access, m cloudtrail.Mapping) (access, error) {
+	srcs := make([]string, len(m.Sources))
+	for i, s := range m.Sources {
+		v, err := scalarPath(a.field, s)
+		if err != nil {
+			return access{}, err
+		}
+		srcs[i] = v
+	}
+	present := func(v string) string { return fmt.Sprintf("coalesce(%s, '') <> ''", v) }
+	switch m.Derived {
+	case cloudtrail.Outcome:
+		a.value = fmt.Sprintf("(CASE WHEN %s THEN lower(%s) WHEN %s OR %s THEN 'failure' ELSE 'success' END)",
+			present(srcs[2]), srcs[2], present(srcs[0]), present(srcs[1]))
+	case cloudtrail.Coalesce:
+		parts := make([]string, len(srcs))
+		for i, s := range srcs {
+			parts[i] = fmt.Sprintf("nullif(%s, '')", s)
+		}
+		a.value = "coalesce(" + strings.Join(parts, ", ") + ")"
+	case cloudtrail.IPOnly:
+		a.value = fmt.Sprintf("(CASE WHEN try(CAST(%s AS IPADDRESS)) IS NOT NULL THEN %s END)", srcs[0], srcs[0])
+		a.typ = ir.IP
+		a.ipText = srcs[0]
+	case cloudtrail.YesNo:
+		a.value = fmt.Sprintf("(CASE WHEN %s THEN (CASE WHEN %s = 'No' THEN 'false' ELSE 'true' END) END)", present(srcs[0]), srcs[0])
+	case cloudtrail.TLSProtocol, cloudtrail.TLSVersion:
+		s := srcs[0]
+		ok := fmt.Sprintf("strpos(%s, 'v') > 1 AND strpos(%s, 'v') < length(%s)", s, s, s)
+		if m.Derived == cloudtrail.TLSProtocol {
+			a.value = fmt.Sprintf("(CASE WHEN %s THEN lower(substr(%s, 1, strpos(%s, 'v') - 1)) END)", ok, s, s)
+		} else {
+			a.value = fmt.Sprintf("(CASE WHEN %s THEN substr(%s, strpos(%s, 'v') + 1) END)", ok, s, s)
+		}
+	case cloudtrail.Union:
+		for _, s := range srcs {
+			a.union = append(a.union, access{field: a.field, typ: a.typ, value: s, raw: true})
+		}
+	default:
+		return access{}, fail(a.field, "derived field kind %s has no SQL form", m.Derived)
+	}
+	return a, nil
+}
+
+// scalarPath renders a raw scalar path: a (nested struct) column, or a
+// json_extract_scalar over a JSON-text column.
+func scalarPath(field string, path []string) (string, error) {
+	top, ok := findColumn(path[:1])
+	if !ok {
+		return "", fail(field, "raw key %s is not a column of the Athena CloudTrail table (documented DDL)", path[0])
+	}
+	if top.JSONText {
+		if len(path) == 1 {
+			return "", fail(field, "%s is a JSON object held as text; only its leaves can be tested", path[0])
+		}
+		jp, bad, ok := jsonPath(path[1:])
+		if !ok {
+			return "", fail(field, "JSON key %q cannot be written in Trino's JSONPath (an empty key or one holding a double quote)", bad)
+		}
+		return fmt.Sprintf("json_extract_scalar(%s, %s)", top.Name, quoteLiteral(jp)), nil
+	}
+	return columnPath(field, path)
+}
+
+// columnPath renders a path of struct members as a column reference.
+func columnPath(field string, path []string) (string, error) {
+	cols := CloudTrailColumns()
+	var names []string
+	for i, key := range path {
+		name := strings.ToLower(key)
+		var found *Column
+		for j := range cols {
+			if cols[j].Name == name {
+				found = &cols[j]
+				break
+			}
+		}
+		if found == nil {
+			return "", fail(field, "raw path %s is not in the Athena CloudTrail table (documented DDL)", cloudtrail.PathString(path))
+		}
+		names = append(names, found.Name)
+		if i < len(path)-1 {
+			if found.Kind != Struct {
+				return "", fail(field, "raw path %s does not lead through structs in the Athena table", cloudtrail.PathString(path))
+			}
+			cols = found.Fields
+		} else if found.Kind == Struct || found.Kind == MapOfString {
+			return "", fail(field, "raw path %s is a struct or map in the Athena table, not a value", cloudtrail.PathString(path))
+		}
+	}
+	return strings.Join(names, "."), nil
+}
+
+func findColumn(path []string) (Column, bool) {
+	cols := CloudTrailColumns()
+	var c Column
+	for _, key := range path {
+		name := strings.ToLower(key)
+		found := false
+		for _, x := range cols {
+			if x.Name == name {
+				c, found = x, true
+				break
+			}
+		}
+		if !found {
+			return Column{}, false
+		}
+		cols = c.Fields
+	}
+	return c, true
+}
+
+func hasField(cols []Column, name string) bool {
+	for _, c := range cols {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
