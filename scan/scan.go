@@ -1,0 +1,416 @@
+// Package scan is the engine behind `detc scan`: it reads CloudTrail files,
+// evaluates rules on the raw records in parallel, and replays the rules'
+// scheduled executions over the time-ordered events to produce the alerts
+// Elastic would have raised.
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/detc/detc/backends/eval"
+	"github.com/detc/detc/ir"
+	"github.com/detc/detc/source/cloudtrail"
+	"github.com/valyala/fastjson"
+)
+
+// Options configures a scan.
+type Options struct {
+	// Workers is how many goroutines decode and evaluate records;
+	// 0 means GOMAXPROCS.
+	Workers int
+	// Strict makes the first unreadable record or file an error.
+	Strict bool
+	// Progress, when set, is called with the number of bytes read so far
+	// (compressed bytes for gzipped files) as reading goes.
+	Progress func(read int64)
+}
+
+// Alert is one alert of a scan: the rule, the run that raised it and the
+// event (for threshold alerts, the first event of the group).
+type Alert struct {
+	Rule  *ir.Rule
+	RunAt time.Time
+	ir.Alert
+	EventTime time.Time
+	// Event is the raw CloudTrail record.
+	Event []byte
+}
+
+// Result is what a scan found.
+type Result struct {
+	Files      int
+	Events     int
+	Bytes      int64
+	Unreadable int
+	// Bad names the first unreadable records (file:line and why).
+	Bad []cloudtrail.BadRecord
+	// Skipped holds the rules that could not be compiled for raw
+	// CloudTrail, with the reason; they were not run.
+	Skipped []SkippedRule
+	// Alerts are ordered by run time, then rule order, then event order.
+	Alerts []Alert
+	// PerRule counts alerts by rule id.
+	PerRule map[string]int
+}
+
+// SkippedRule is a rule the scan could not run.
+type SkippedRule struct {
+	Rule *ir.Rule
+	Err  error
+}
+
+// ErrStrict is returned (wrapped) by Run in strict mode when a record or
+// file is unreadable.
+var ErrStrict = errors.New("unreadable input in strict mode")
+
+// batch is a run of raw records handed to one worker.
+type batch struct {
+	seq   int // position of the batch in reading order
+	first int // sequence number of its first record
+	file  string
+	data  []byte // records, concatenated
+	ends  []int  // end offset of each record in data
+	lines []int  // line of each record in its file
+}
+
+// hit is a record that matched a rule.
+type hit struct {
+	rule  int
+	terms [][]string
+	cards [][]string
+}
+
+// decoded is the outcome of one batch.
+type decoded struct {
+	seq     int
+	events  int
+	minTime time.Time
+	maxTime time.Time
+	bad     []cloudtrail.BadRecord
+	// matched are the records with at least one hit.
+	matched []matchedRecord
+}
+
+type matchedRecord struct {
+	seq  int
+	time time.Time
+	id   string
+	raw  []byte
+	hits []hit
+}
+
+const batchBytes = 256 << 10
+
+// Files lists the files of the given paths: files as given, directories
+// walked in lexical order (hidden entries skipped).
+func Files(paths []string) ([]string, error) {
+	var out []string
+	for _, root := range paths {
+		info, err := os.Stat(root)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, root)
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p != root && len(d.Name()) > 0 && d.Name()[0] == '.' {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(files)
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// Run scans the files under paths with rules.
+func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
+	files, err := Files(paths)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{PerRule: map[string]int{}}
+	var progs []*eval.Program
+	var kept []*ir.Rule
+	for _, r := range rules {
+		p, err := eval.NewProgram(r, eval.WithForm(eval.RawCloudTrail))
+		if err == nil && p.Matcher().TimeDependent() {
+			err = fmt.Errorf("its query holds relative date math (now), which changes with every run; a timeline replay needs absolute values")
+		}
+		if err != nil {
+			res.Skipped = append(res.Skipped, SkippedRule{Rule: r, Err: err})
+			continue
+		}
+		progs = append(progs, p)
+		kept = append(kept, r)
+	}
+	exprs := make([]ir.Expr, len(kept))
+	for i, r := range kept {
+		exprs[i] = r.Expr
+	}
+	ix := newRuleIndex(exprs)
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	batches := make(chan *batch, 2*workers)
+	results := make(chan *decoded, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := worker{progs: progs, ix: ix}
+			for b := range batches {
+				results <- w.decode(b)
+			}
+		}()
+	}
+	var readErr error
+	var readStats cloudtrail.Stats
+	go func() {
+		readStats, readErr = readAll(files, opts, batches, &res.Bytes)
+		close(batches)
+		wg.Wait()
+		close(results)
+	}()
+	var outs []*decoded
+	for d := range results {
+		outs = append(outs, d)
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	sort.Slice(outs, func(i, j int) bool { return outs[i].seq < outs[j].seq })
+
+	res.Files = readStats.Files
+	res.Unreadable = readStats.Unreadable
+	res.Bad = append(res.Bad, readStats.Bad...)
+	var first, last time.Time
+	perRule := make([][]eval.Hit, len(progs))
+	var records []matchedRecord
+	for _, d := range outs {
+		res.Events += d.events
+		res.Unreadable += len(d.bad)
+		for _, b := range d.bad {
+			if len(res.Bad) < cloudtrail.MaxNamed {
+				res.Bad = append(res.Bad, b)
+			}
+		}
+		if d.events > 0 {
+			if first.IsZero() || d.minTime.Before(first) {
+				first = d.minTime
+			}
+			if d.maxTime.After(last) {
+				last = d.maxTime
+			}
+		}
+		for _, m := range d.matched {
+			ri := len(records)
+			records = append(records, m)
+			for _, h := range m.hits {
+				perRule[h.rule] = append(perRule[h.rule], eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards})
+			}
+		}
+	}
+	if opts.Strict && res.Unreadable > 0 {
+		return res, fmt.Errorf("%w: %s", ErrStrict, res.Bad[0])
+	}
+
+	type ordered struct {
+		Alert
+		rule, seq int
+	}
+	var all []ordered
+	for i, p := range progs {
+		hits := perRule[i]
+		if len(hits) == 0 {
+			continue
+		}
+		eval.SortHits(hits)
+		runs := eval.Schedule(p.Interval(), first, last)
+		ras, err := p.Replay(hits, runs)
+		if err != nil {
+			res.Skipped = append(res.Skipped, SkippedRule{Rule: p.Rule, Err: err})
+			continue
+		}
+		for _, ra := range ras {
+			rec := records[hits[ra.Hit].Seq]
+			all = append(all, ordered{
+				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: rec.raw},
+				rule:  i, seq: hits[ra.Hit].Seq,
+			})
+			res.PerRule[p.Rule.ID]++
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if !a.RunAt.Equal(b.RunAt) {
+			return a.RunAt.Before(b.RunAt)
+		}
+		if a.rule != b.rule {
+			return a.rule < b.rule
+		}
+		return a.seq < b.seq
+	})
+	res.Alerts = make([]Alert, len(all))
+	for i, o := range all {
+		res.Alerts[i] = o.Alert
+	}
+	return res, nil
+}
+
+// countingReader reports progress as a file is read.
+type countingReader struct {
+	r        io.Reader
+	n        *int64
+	progress func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	if c.progress != nil && n > 0 {
+		c.progress(*c.n)
+	}
+	return n, err
+}
+
+// readAll reads every file and sends batches of records in order.
+func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) (cloudtrail.Stats, error) {
+	var total cloudtrail.Stats
+	seq, recSeq := 0, 0
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			total.Add(cloudtrail.Stats{Files: 1, Unreadable: 1, Bad: []cloudtrail.BadRecord{{File: file, Err: err}}})
+			if opts.Strict {
+				return total, fmt.Errorf("%w: %s: %v", ErrStrict, file, err)
+			}
+			continue
+		}
+		b := &batch{seq: seq, first: recSeq, file: file}
+		flush := func() {
+			if len(b.ends) == 0 {
+				return
+			}
+			out <- b
+			seq++
+			b = &batch{seq: seq, first: recSeq, file: file}
+		}
+		st, err := cloudtrail.ReadRecords(&countingReader{r: f, n: bytesRead, progress: opts.Progress}, file, func(rec []byte, line int) error {
+			b.data = append(b.data, rec...)
+			b.ends = append(b.ends, len(b.data))
+			b.lines = append(b.lines, line)
+			recSeq++
+			if len(b.data) >= batchBytes {
+				flush()
+			}
+			return nil
+		})
+		flush()
+		f.Close()
+		total.Add(st)
+		if err != nil {
+			return total, err
+		}
+		if opts.Strict && st.Unreadable > 0 {
+			return total, fmt.Errorf("%w: %s", ErrStrict, st.Bad[0])
+		}
+	}
+	return total, nil
+}
+
+// worker decodes and evaluates batches with its own parser.
+type worker struct {
+	progs  []*eval.Program
+	ix     *ruleIndex
+	parser fastjson.Parser
+	cands  []int
+}
+
+func (w *worker) decode(b *batch) *decoded {
+	d := &decoded{seq: b.seq}
+	start := 0
+	for i, end := range b.ends {
+		rec := b.data[start:end]
+		start = end
+		doc, err := w.parser.ParseBytes(rec)
+		if err == nil && doc.Type() != fastjson.TypeObject {
+			err = errors.New("not a JSON object")
+		}
+		if err != nil {
+			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: b.lines[i], Err: err})
+			continue
+		}
+		t, err := eventTime(doc)
+		if err != nil {
+			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: b.lines[i], Err: err})
+			continue
+		}
+		d.events++
+		if d.minTime.IsZero() || t.Before(d.minTime) {
+			d.minTime = t
+		}
+		if t.After(d.maxTime) {
+			d.maxTime = t
+		}
+		w.cands = w.ix.candidates(w.cands, doc.GetStringBytes("eventName"), doc.GetStringBytes("eventSource"))
+		var hits []hit
+		for _, ri := range w.cands {
+			terms, cards, ok := w.progs[ri].Hit(doc)
+			if ok {
+				hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
+			}
+		}
+		if hits != nil {
+			d.matched = append(d.matched, matchedRecord{
+				seq: b.first + i, time: t, id: string(doc.GetStringBytes("eventID")),
+				raw: append([]byte(nil), rec...), hits: hits,
+			})
+		}
+	}
+	return d
+}
+
+// eventTime reads a raw record's eventTime.
+func eventTime(doc *fastjson.Value) (time.Time, error) {
+	s := doc.GetStringBytes("eventTime")
+	if len(s) == 0 {
+		return time.Time{}, errors.New("no eventTime")
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
+		t, err = ir.ParseTime(string(s))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("eventTime %q is not an ISO 8601 time", s)
+		}
+	}
+	return t.UTC(), nil
+}
