@@ -13,74 +13,78 @@ import (
 //	Query          = OrQuery?
 //	OrQuery        = AndQuery (Or AndQuery)*
 //	AndQuery       = NotQuery (And NotQuery)*
-//	NotQuery       = Not? SubQuery
-//	SubQuery       = "(" OrQuery ")" | Expression
-//	Expression     = Literal ( ":" ( "{" OrQuery "}" | ListOfValues ) | Range Literal )?
-//	ListOfValues   = "(" OrValues ")" | Literal
+//	NotQuery       = Not? ( "(" OrQuery ")" | Expression )
+//	Expression     = Literal ( ":" ( "{" OrQuery "}" | "(" OrValues ")" | Literal )
+//	                         | Range Literal )?
 //	OrValues       = AndValues (Or AndValues)*
 //	AndValues      = NotValues (And NotValues)*
-//	NotValues      = Not? ListOfValues
+//	NotValues      = Not? ( "(" OrValues ")" | Literal )
 //	Literal        = Quoted | Unquoted
+//
+// (Kibana's SubQuery and ListOfValues are folded into the rules that use
+// them, which saves participle a struct per node.)
 
 type gQuery struct {
 	Or *gOr `parser:"@@?"`
 }
 
 type gOr struct {
-	Pos lexer.Position
-	X   []*gAnd `parser:"@@ ( Or @@ )*"`
+	X []*gAnd `parser:"@@ ( Or @@ )*"`
 }
 
 type gAnd struct {
-	Pos lexer.Position
-	X   []*gNot `parser:"@@ ( And @@ )*"`
+	X []*gNot `parser:"@@ ( And @@ )*"`
 }
 
+// gNot is NotQuery with SubQuery folded in.
 type gNot struct {
-	Pos lexer.Position
-	Not bool  `parser:"@Not?"`
-	Sub *gSub `parser:"@@"`
+	Pos   lexer.Position
+	Not   bool   `parser:"@Not?"`
+	Group *gOr   `parser:"( LParen @@ RParen"`
+	Expr  *gExpr `parser:"| @@ )"`
 }
 
-type gSub struct {
-	Group *gOr   `parser:"  LParen @@ RParen"`
-	Expr  *gExpr `parser:"| @@"`
-}
-
+// gExpr is NestedQuery and Expression, with ListOfValues folded in.
 type gExpr struct {
-	Pos      lexer.Position
-	Left     *gLiteral `parser:"@@"`
-	Nested   *gOr      `parser:"( Colon ( LBrace @@ RBrace"`
-	List     *gList    `parser:"        | @@ )"`
-	RangeOp  string    `parser:"| @Range"`
-	RangeVal *gLiteral `parser:"  @@ )?"`
-}
-
-type gList struct {
-	Group *gOrValues `parser:"  LParen @@ RParen"`
-	Value *gLiteral  `parser:"| @@"`
+	Left      *gLiteral  `parser:"@@"`
+	Nested    *gOr       `parser:"( Colon ( LBrace @@ RBrace"`
+	ListGroup *gOrValues `parser:"        | LParen @@ RParen"`
+	Value     *gLiteral  `parser:"        | @@ )"`
+	RangeOp   string     `parser:"| @Range"`
+	RangeVal  *gLiteral  `parser:"  @@ )?"`
 }
 
 type gOrValues struct {
-	Pos lexer.Position
-	X   []*gAndValues `parser:"@@ ( Or @@ )*"`
+	X []*gAndValues `parser:"@@ ( Or @@ )*"`
 }
 
 type gAndValues struct {
-	Pos lexer.Position
-	X   []*gNotValues `parser:"@@ ( And @@ )*"`
+	X []*gNotValues `parser:"@@ ( And @@ )*"`
 }
 
+// gNotValues is NotListOfValues with ListOfValues folded in.
 type gNotValues struct {
-	Pos  lexer.Position
-	Not  bool   `parser:"@Not?"`
-	List *gList `parser:"@@"`
+	Pos   lexer.Position
+	Not   bool       `parser:"@Not?"`
+	Group *gOrValues `parser:"( LParen @@ RParen"`
+	Value *gLiteral  `parser:"| @@ )"`
 }
 
+// gLiteral is Literal: one Quoted or Unquoted token. It parses itself
+// (participle.Parseable), which spares participle a disjunction and a
+// capture for the most frequent node of the grammar.
 type gLiteral struct {
-	Pos      lexer.Position
-	Quoted   string `parser:"  @Quoted"`
-	Unquoted string `parser:"| @Unquoted"`
+	tok lexer.Token
+}
+
+// Parse implements participle.Parseable.
+func (g *gLiteral) Parse(lex *lexer.PeekingLexer) error {
+	t := lex.Peek()
+	if t.Type != tokQuoted && t.Type != tokUnquoted {
+		return participle.NextMatch
+	}
+	g.tok = *lex.Next()
+	return nil
 }
 
 var grammar = participle.MustBuild[gQuery](

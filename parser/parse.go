@@ -37,7 +37,7 @@ func (g *gOr) expr() Expr {
 	for i, x := range g.X {
 		xs[i] = x.expr()
 	}
-	return &Or{Pos: toPos(g.Pos), X: xs}
+	return &Or{Pos: xs[0].Position(), X: xs}
 }
 
 func (g *gAnd) expr() Expr {
@@ -48,15 +48,15 @@ func (g *gAnd) expr() Expr {
 	for i, x := range g.X {
 		xs[i] = x.expr()
 	}
-	return &And{Pos: toPos(g.Pos), X: xs}
+	return &And{Pos: xs[0].Position(), X: xs}
 }
 
 func (g *gNot) expr() Expr {
 	var x Expr
-	if g.Sub.Group != nil {
-		x = g.Sub.Group.expr()
+	if g.Group != nil {
+		x = g.Group.expr()
 	} else {
-		x = g.Sub.Expr.expr()
+		x = g.Expr.expr()
 	}
 	if g.Not {
 		return &Not{Pos: toPos(g.Pos), X: x}
@@ -66,22 +66,18 @@ func (g *gNot) expr() Expr {
 
 func (g *gExpr) expr() Expr {
 	left := g.Left.literal()
+	pos := left.Pos
 	switch {
 	case g.Nested != nil:
-		return &Nested{Pos: left.Pos, Path: left, X: g.Nested.expr()}
-	case g.List != nil:
-		return &Match{Pos: left.Pos, Field: left, Value: g.List.expr()}
+		return &Nested{Pos: pos, Path: left, X: g.Nested.expr()}
+	case g.ListGroup != nil:
+		return &Match{Pos: pos, Field: left, Value: g.ListGroup.expr()}
+	case g.Value != nil:
+		return &Match{Pos: pos, Field: left, Value: g.Value.literal()}
 	case g.RangeOp != "":
-		return &Range{Pos: left.Pos, Field: left, Op: g.RangeOp, Value: g.RangeVal.literal()}
+		return &Range{Pos: pos, Field: left, Op: g.RangeOp, Value: g.RangeVal.literal()}
 	}
 	return left
-}
-
-func (g *gList) expr() Expr {
-	if g.Group != nil {
-		return g.Group.expr()
-	}
-	return g.Value.literal()
 }
 
 func (g *gOrValues) expr() Expr {
@@ -92,7 +88,7 @@ func (g *gOrValues) expr() Expr {
 	for i, x := range g.X {
 		xs[i] = x.expr()
 	}
-	return &Or{Pos: toPos(g.Pos), X: xs}
+	return &Or{Pos: xs[0].Position(), X: xs}
 }
 
 func (g *gAndValues) expr() Expr {
@@ -103,11 +99,16 @@ func (g *gAndValues) expr() Expr {
 	for i, x := range g.X {
 		xs[i] = x.expr()
 	}
-	return &And{Pos: toPos(g.Pos), X: xs}
+	return &And{Pos: xs[0].Position(), X: xs}
 }
 
 func (g *gNotValues) expr() Expr {
-	x := g.List.expr()
+	var x Expr
+	if g.Group != nil {
+		x = g.Group.expr()
+	} else {
+		x = g.Value.literal()
+	}
 	if g.Not {
 		return &Not{Pos: toPos(g.Pos), X: x}
 	}
@@ -115,11 +116,13 @@ func (g *gNotValues) expr() Expr {
 }
 
 func (g *gLiteral) literal() *Literal {
-	if g.Quoted != "" {
-		return &Literal{Pos: toPos(g.Pos), Raw: g.Quoted, Value: unquote(g.Quoted), Quoted: true}
+	l := &Literal{Pos: toPos(g.tok.Pos), Raw: g.tok.Value}
+	if g.tok.Type == tokQuoted {
+		l.Quoted = true
+		l.Value = unquote(l.Raw)
+		return l
 	}
-	l := &Literal{Pos: toPos(g.Pos), Raw: g.Unquoted}
-	l.Value, l.Pieces = unescapeUnquoted(g.Unquoted)
+	l.Value, l.Pieces = unescapeUnquoted(l.Raw)
 	return l
 }
 
@@ -127,7 +130,7 @@ func (g *gLiteral) literal() *Literal {
 // A UTF-16 surrogate pair written as two escapes becomes one character; n
 // is the number of bytes consumed from i.
 func decodeUnicode(s string, i int) (r rune, n int) {
-	u := rune(hexValue(s[i:i+4]))
+	u := rune(hexValue(s[i : i+4]))
 	if utf16.IsSurrogate(u) {
 		if i+10 <= len(s) && s[i+4] == '\\' && s[i+5] == 'u' && allHex(s[i+6:i+10]) {
 			if pair := utf16.DecodeRune(u, rune(hexValue(s[i+6:i+10]))); pair != utf8.RuneError {
