@@ -43,6 +43,10 @@ type Operation struct {
 	// OpenKeys is set when the request holds a map or a free-form document,
 	// so keys chosen by the caller may appear below the top level.
 	OpenKeys bool
+	// ServiceEvent marks an eventName CloudTrail logs that is no API
+	// operation (KMS's DeleteExpiredKeyMaterial); its parameters are not
+	// known.
+	ServiceEvent bool
 }
 
 // Lookup returns the service of a CloudTrail eventSource.

@@ -279,8 +279,8 @@ type namedOp struct {
 
 // operations resolves a context to the operations it allows. ok is false
 // when any call leaves the provider open, names a service whose parameter
-// check is off, or names an action the table lacks (that is the operation
-// check's business).
+// check is off, or may be an event whose parameters the table does not
+// know.
 func operations(ctx calls) ([]namedOp, bool) {
 	if _, ok := services(ctx, func(s *awsapi.Service) bool { return s.CheckParameters }); !ok {
 		return nil, false
@@ -297,12 +297,17 @@ func operations(ctx calls) ([]namedOp, bool) {
 		s, _ := awsapi.Lookup(c.provider)
 		if c.action == "" {
 			for _, name := range s.OperationNames() {
+				if s.Operations[name].ServiceEvent {
+					return nil, false
+				}
 				add(s.EventSource, s.Operations[name])
 			}
 			continue
 		}
 		op, found := s.Operation(c.action)
-		if !found {
+		if !found || op.ServiceEvent {
+			// An unknown action is the operation check's business; a
+			// service event's parameters are not known.
 			return nil, false
 		}
 		add(s.EventSource, op)

@@ -249,3 +249,16 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("distance = %d", d)
 	}
 }
+
+func TestServiceEvent(t *testing.T) {
+	kms := "kms.amazonaws.com"
+	// DeleteKey is no KMS API operation, but CloudTrail logs it when a
+	// scheduled deletion completes.
+	if got := Check(rule(and(provider(kms), action("DeleteKey"), param("keyId", "x")))); len(got) != 0 {
+		t.Errorf("service event: %v", got)
+	}
+	// Its parameters are unknown, so a provider-wide test stays quiet too.
+	if got := Check(rule(and(provider(kms), param("noSuchKey", "x")))); len(got) != 0 {
+		t.Errorf("provider-wide test with service events: %v", got)
+	}
+}

@@ -67,6 +67,12 @@ func generate() ([]byte, error) {
 				ops[op.Name] = merge(ops[op.Name], op)
 			}
 		}
+		for _, ev := range s.Events {
+			if _, dup := ops[ev]; dup {
+				return nil, fmt.Errorf("%s: service event %s is an API operation", s.EventSource, ev)
+			}
+			ops[ev] = operation{Name: ev, Event: true}
+		}
 		fmt.Fprintf(&b, "%q: {\n", s.EventSource)
 		fmt.Fprintf(&b, "EventSource: %q,\n", s.EventSource)
 		fmt.Fprintf(&b, "Modules: %s,\n", stringList(modules))
@@ -82,6 +88,10 @@ func generate() ([]byte, error) {
 		sort.Strings(names)
 		for _, n := range names {
 			op := ops[n]
+			if op.Event {
+				fmt.Fprintf(&b, "%q: {Name: %q, ServiceEvent: true},\n", n, n)
+				continue
+			}
 			fmt.Fprintf(&b, "%q: {Name: %q, Parameters: %s", n, n, stringList(op.Params))
 			// Nested members only serve the checks of covered services;
 			// leaving them out elsewhere keeps the table small.

@@ -27,13 +27,8 @@ type operation struct {
 	// OpenKeys is set when the input reaches a map or a document, whose keys
 	// are chosen by the caller: any key may then appear below the top level.
 	OpenKeys bool
-}
-
-// sdkModule is one parsed SDK service module.
-type sdkModule struct {
-	Path, Version, Dir string
-	Protocol           string
-	Operations         []operation
+	// Event marks an eventName that is no API operation (services.go).
+	Event bool
 }
 
 // download fetches module@version through the Go module proxy (or finds it
