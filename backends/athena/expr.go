@@ -174,8 +174,8 @@ func wrap(s string) string {
 	return s
 }
 
-// presence is the test that a scalar value exists: non-null, and not ''
-// where the stored value can be '' (the integration drops empty strings).
+// presence is the test that a scalar value exists: non-null, and not ”
+// where the stored value can be ” (the integration drops empty strings).
 func presence(a access) string {
 	if a.raw {
 		return fmt.Sprintf("%s IS NOT NULL AND %s <> ''", a.value, a.value)
@@ -186,6 +186,9 @@ func presence(a access) string {
 func (r *exprRenderer) exists(a access) pred {
 	if a.constant != nil {
 		return predTrue
+	}
+	if a.ipText != "" {
+		return pred{sql: isIP(a.ipText), nullable: true}
 	}
 	return pred{sql: presence(a)}
 }

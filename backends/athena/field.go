@@ -124,7 +124,9 @@ func derivedAccess(a access, m cloudtrail.Mapping) (access, error) {
 		}
 		a.value = "coalesce(" + strings.Join(parts, ", ") + ")"
 	case cloudtrail.IPOnly:
-		a.value = fmt.Sprintf("(CASE WHEN try(CAST(%s AS IPADDRESS)) IS NOT NULL THEN %s END)", srcs[0], srcs[0])
+		// '::/0' holds every address in Trino, which keeps IPv4 addresses
+		// as IPv4-mapped IPv6; the test is NULL when the text is no address.
+		a.value = fmt.Sprintf("(CASE WHEN %s THEN %s END)", isIP(srcs[0]), srcs[0])
 		a.typ = ir.IP
 		a.ipText = srcs[0]
 	case cloudtrail.YesNo:
@@ -223,4 +225,9 @@ func hasField(cols []Column, name string) bool {
 		}
 	}
 	return false
+}
+
+// isIP is true when text is an IPv4 or IPv6 address and NULL otherwise.
+func isIP(text string) string {
+	return fmt.Sprintf("contains('::/0', try(CAST(%s AS IPADDRESS)))", text)
 }

@@ -362,19 +362,12 @@ func (cidrContains) Executor() duckdb.ScalarFuncExecutor {
 		if err != nil || addr.Zone() != "" {
 			return nil, nil
 		}
-		addr = addr.Unmap()
-		pa := prefix.Addr()
+		// Compare in Trino's 16-byte space: IPv4 as IPv4-mapped IPv6.
 		bits := prefix.Bits()
-		if pa.Is4In6() {
-			pa = pa.Unmap()
-			bits -= 96
-			if bits < 0 {
-				return nil, fmt.Errorf("contains: %q is not a CIDR range Trino accepts", cidr)
-			}
+		if prefix.Addr().Is4() {
+			bits += 96
 		}
-		if addr.BitLen() != pa.BitLen() {
-			return false, nil
-		}
-		return netip.PrefixFrom(pa, bits).Masked().Contains(addr), nil
+		mapped := netip.PrefixFrom(netip.AddrFrom16(prefix.Addr().As16()), bits)
+		return mapped.Masked().Contains(netip.AddrFrom16(addr.As16())), nil
 	}}
 }
