@@ -1,4 +1,7 @@
-package eval
+// Package evaltest lowers KQL for the evaluator's and the scan's tests
+// while the lower package is being written: types from a schema or the
+// catalog, value lists spread, nested names made absolute.
+package evaltest
 
 import (
 	"fmt"
@@ -10,22 +13,25 @@ import (
 	"github.com/detc/detc/parser"
 )
 
-// kql parses and lowers a query for the tests. The lower package is being
-// written concurrently; until it lands, this small test-only lowering
-// types fields from schema (test documents) or the catalog, spreads value
-// lists and resolves nested names, which is all the evaluator needs.
-func kql(t testing.TB, query string, schema map[string]ir.Type) ir.Expr {
-	t.Helper()
+// Lower parses and lowers a query: fields are typed from schema (test
+// documents) or else the catalog.
+func Lower(query string, schema map[string]ir.Type) (ir.Expr, error) {
 	q, err := parser.Parse(query)
 	if err != nil {
-		t.Fatalf("parse %q: %v", query, err)
+		return nil, err
 	}
 	if q.Expr == nil {
-		return &ir.MatchAll{}
+		return &ir.MatchAll{}, nil
 	}
-	e, err := testLower(q.Expr, "", schema)
+	return testLower(q.Expr, "", schema)
+}
+
+// MustLower is Lower for tests: it fails t on an error.
+func MustLower(t testing.TB, query string, schema map[string]ir.Type) ir.Expr {
+	t.Helper()
+	e, err := Lower(query, schema)
 	if err != nil {
-		t.Fatalf("lower %q: %v", query, err)
+		t.Fatalf("%q: %v", query, err)
 	}
 	return e
 }
