@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/detc/detc/internal/suggest"
 )
 
 // command is one `detc` subcommand. Each lives in its own file and adds
@@ -73,7 +75,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "detc: unknown command %q\n", args[0])
-		if s := suggest(args[0], commandNames()); s != "" {
+		if s := suggest.Closest(args[0], commandNames()); s != "" {
 			fmt.Fprintf(stderr, "did you mean %q?\n", s)
 		}
 		fmt.Fprintln(stderr, "run 'detc help' for the list of commands")
@@ -135,36 +137,4 @@ Commands:
 Run 'detc <command> --help' for a command's flags and an example.
 A typical pipeline:  detc check rules/ && detc test rules/ && detc compile rules/ -o out/
 `)
-}
-
-// suggest returns the candidate closest to s by edit distance, if it is
-// close enough to be a likely typo.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
