@@ -2560,7 +2560,7 @@ var services = map[string]*Service{
 		Protocols:       []string{"restJson1"},
 		CheckOperations: true,
 		CheckParameters: false,
-		Note:            "rest-json; request parameters not verified against CloudTrail",
+		Note:            "rest-json; CloudTrail logs CreateCluster's name as clusterName",
 		Operations: map[string]*Operation{
 			"ActivateCertificateAuthority":       {Name: "ActivateCertificateAuthority", Parameters: []string{"CertificateAuthorityId", "ClientRequestToken", "ClusterName"}},
 			"AssociateAccessPolicy":              {Name: "AssociateAccessPolicy", Parameters: []string{"AccessScope", "ClusterName", "PolicyArn", "PrincipalArn"}},
@@ -4444,7 +4444,7 @@ var services = map[string]*Service{
 		Protocols:       []string{"restXml"},
 		CheckOperations: false,
 		CheckParameters: false,
-		Note:            "CloudTrail names S3 events and parameters its own way (PutBucketPublicAccessBlock, bucketName, x-amz-acl headers)",
+		Note:            "CloudTrail names S3 events and parameters its own way (PutBucketLifeCycle, bucketName, x-amz-acl headers)",
 		Operations: map[string]*Operation{
 			"AbortMultipartUpload":                             {Name: "AbortMultipartUpload", Parameters: []string{"Bucket", "ExpectedBucketOwner", "IfMatchInitiatedTime", "Key", "RequestPayer", "UploadId"}},
 			"CompleteMultipartUpload":                          {Name: "CompleteMultipartUpload", Parameters: []string{"Bucket", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumMD5", "ChecksumSHA1", "ChecksumSHA256", "ChecksumSHA512", "ChecksumType", "ChecksumXXHASH128", "ChecksumXXHASH3", "ChecksumXXHASH64", "ExpectedBucketOwner", "IfMatch", "IfNoneMatch", "Key", "MpuObjectSize", "MultipartUpload", "RequestPayer", "SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "UploadId"}},
@@ -5159,7 +5159,7 @@ var services = map[string]*Service{
 		Protocols:       []string{"awsQuery"},
 		CheckOperations: true,
 		CheckParameters: false,
-		Note:            "query protocol; request parameters not verified against CloudTrail",
+		Note:            "query protocol; CloudTrail adds keys no member has (incomingTransitiveTags on AssumeRole)",
 		Operations: map[string]*Operation{
 			"AssumeRole":                 {Name: "AssumeRole", Parameters: []string{"DurationSeconds", "ExternalId", "MinimumSessionTokenSize", "Policy", "PolicyArns", "ProvidedContexts", "RoleArn", "RoleSessionName", "SerialNumber", "SourceIdentity", "Tags", "TokenCode", "TransitiveTagKeys"}},
 			"AssumeRoleWithSAML":         {Name: "AssumeRoleWithSAML", Parameters: []string{"DurationSeconds", "MinimumSessionTokenSize", "Policy", "PolicyArns", "PrincipalArn", "RoleArn", "SAMLAssertion"}},
