@@ -110,6 +110,18 @@ type matchedRecord struct {
 
 const batchBytes = 256 << 10
 
+// batchPool recycles batch buffers between the reader and the workers.
+var batchPool = sync.Pool{New: func() any {
+	return &batch{data: make([]byte, 0, batchBytes+64<<10), ends: make([]int, 0, 1024), lines: make([]int, 0, 1024)}
+}}
+
+func newBatch(seq, first int, file string) *batch {
+	b := batchPool.Get().(*batch)
+	b.seq, b.first, b.file = seq, first, file
+	b.data, b.ends, b.lines = b.data[:0], b.ends[:0], b.lines[:0]
+	return b
+}
+
 // Files lists the files of the given paths: files as given, directories
 // walked in lexical order (hidden entries skipped).
 func Files(paths []string) ([]string, error) {
@@ -188,7 +200,9 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 			defer wg.Done()
 			w := worker{progs: progs, ix: ix}
 			for b := range batches {
-				results <- w.decode(b)
+				d := w.decode(b)
+				batchPool.Put(b)
+				results <- d
 			}
 		}()
 	}
@@ -315,14 +329,14 @@ func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) 
 			}
 			continue
 		}
-		b := &batch{seq: seq, first: recSeq, file: file}
+		b := newBatch(seq, recSeq, file)
 		flush := func() {
 			if len(b.ends) == 0 {
 				return
 			}
 			out <- b
 			seq++
-			b = &batch{seq: seq, first: recSeq, file: file}
+			b = newBatch(seq, recSeq, file)
 		}
 		st, err := cloudtrail.ReadRecords(&countingReader{r: f, n: bytesRead, progress: opts.Progress}, file, func(rec []byte, line int) error {
 			b.data = append(b.data, rec...)
@@ -335,6 +349,7 @@ func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) 
 			return nil
 		})
 		flush()
+		batchPool.Put(b)
 		f.Close()
 		total.Add(st)
 		if err != nil {

@@ -310,8 +310,7 @@ func (c *compiler) termLeaf(f ir.Field, v ir.Value) (visitor, error) {
 	}
 	want := v.Text
 	return func(d *fastjson.Value) bool {
-		var buf [32]byte
-		s, ok := canonicalText(d, buf[:])
+		s, ok := canonicalText(d)
 		return ok && b2s(s) == want
 	}, nil
 }
@@ -347,8 +346,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 func keywordWildcardLeaf(pieces []string) visitor {
 	w := newWildcard(pieces)
 	return func(d *fastjson.Value) bool {
-		var buf [32]byte
-		s, ok := canonicalText(d, buf[:])
+		s, ok := canonicalText(d)
 		return ok && w.match(s)
 	}
 }
@@ -368,8 +366,7 @@ func textLeaf(v ir.Value) visitor {
 		}
 		return func(d *fastjson.Value) bool {
 			if d.Type() != fastjson.TypeString {
-				var buf [32]byte
-				s, ok := canonicalText(d, buf[:])
+				s, ok := canonicalText(d)
 				return ok && set[string(s)]
 			}
 			var buf [64]byte
@@ -423,8 +420,7 @@ func freeTextLeaf(v ir.Value) visitor {
 	}
 	want := v.Text
 	return func(d *fastjson.Value) bool {
-		var buf [32]byte
-		s, ok := canonicalText(d, buf[:])
+		s, ok := canonicalText(d)
 		return ok && b2s(s) == want
 	}
 }
@@ -490,8 +486,7 @@ func (c *compiler) rangeLeaf(f ir.Field, op ir.Op, v ir.Value) (visitor, error) 
 	}
 	want := v.Text
 	return func(d *fastjson.Value) bool {
-		var buf [32]byte
-		s, ok := canonicalText(d, buf[:])
+		s, ok := canonicalText(d)
 		return ok && cmpOK(strings.Compare(b2s(s), want))
 	}, nil
 }

@@ -26,14 +26,14 @@ func b2s(b []byte) string {
 
 // canonicalText returns the text an Elasticsearch keyword (or flattened)
 // field indexes for a JSON scalar: a string as is, a number as written in
-// the source, a boolean as "true" or "false". buf is scratch space for
-// numbers. ok is false for objects, arrays and null.
-func canonicalText(v *fastjson.Value, buf []byte) (text []byte, ok bool) {
+// the source, a boolean as "true" or "false". ok is false for objects,
+// arrays and null. Only numbers allocate.
+func canonicalText(v *fastjson.Value) (text []byte, ok bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
 		return v.GetStringBytes(), true
 	case fastjson.TypeNumber:
-		return v.MarshalTo(buf[:0]), true
+		return v.MarshalTo(nil), true
 	case fastjson.TypeTrue:
 		return trueText, true
 	case fastjson.TypeFalse:
@@ -50,8 +50,7 @@ var (
 // CanonicalText is canonicalText for callers outside the hot path (terms
 // of new_terms and threshold rules, alert output).
 func CanonicalText(v *fastjson.Value) (string, bool) {
-	var buf [32]byte
-	b, ok := canonicalText(v, buf[:])
+	b, ok := canonicalText(v)
 	return string(b), ok
 }
 
