@@ -109,7 +109,7 @@ type listAST struct {
 type callAST struct {
 	Name string   `parser:"@Ident '('"`
 	Star bool     `parser:"( @'*'"`
-	Args []*orAST `parser:"| ( @@ ( ',' @@ )* )? ) ')'"`
+	Args []*orAST `parser:"| @@ ( ',' @@ )* )? ')'"`
 }
 
 var queryParser = participle.MustBuild[queryAST](

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -196,7 +197,7 @@ func (t *translator) termOn(e *ir.Term, a access) cond {
 		if v.IsWildcard() {
 			return t.fail(e.Pos, name, "wildcards on a boolean field have no meaning")
 		}
-		if v.Bool {
+		if boolValue(v) {
 			return not(newEq(a.ref, a.guard, `"No"`))
 		}
 		return newEq(a.ref, a.guard, `"No"`)
@@ -210,10 +211,11 @@ func (t *translator) termOn(e *ir.Term, a access) cond {
 		}
 		return newAtom(a.guard, a.ref+" =~ "+re)
 	case a.ip || a.typ == ir.IP:
-		if v.IsWildcard() || !v.Prefix.IsValid() {
+		prefix, ok := ipPrefix(v)
+		if !ok {
 			return t.fail(e.Pos, name, "an IP field only takes addresses and CIDR ranges in Logs Insights (isIpInSubnet)")
 		}
-		return newAtom(a.guard, "isIpInSubnet("+a.ref+", "+quoteMust(v.Prefix.Masked().String())+")")
+		return newAtom(a.guard, "isIpInSubnet("+a.ref+", "+quoteMust(prefix.String())+")")
 	}
 	switch a.typ {
 	case ir.Text:
@@ -226,7 +228,7 @@ func (t *translator) termOn(e *ir.Term, a access) cond {
 		}
 		// JSON booleans read as 1/0; a string "true"/"false" matches too,
 		// as it does in Elasticsearch.
-		if v.Bool {
+		if boolValue(v) {
 			return newEq(a.ref, a.guard, "1", `"true"`)
 		}
 		return newEq(a.ref, a.guard, "0", `"false"`)
@@ -401,6 +403,36 @@ func tlsRegex(kind cloudtrail.DerivedKind, want string) (string, bool) {
 	}
 	b.WriteString("v.")
 	return regexLiteral(b.String()), true
+}
+
+// boolValue reads a boolean term's value: its text when that is true or
+// false, else the typed value lowering set.
+func boolValue(v ir.Value) bool {
+	switch v.Text {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return v.Bool
+}
+
+// ipPrefix reads an IP term's value: the prefix lowering set, else the
+// text as an address or a CIDR range.
+func ipPrefix(v ir.Value) (netip.Prefix, bool) {
+	if v.IsWildcard() {
+		return netip.Prefix{}, false
+	}
+	if v.Prefix.IsValid() {
+		return v.Prefix.Masked(), true
+	}
+	if p, err := netip.ParsePrefix(v.Text); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(v.Text); err == nil && a.Zone() == "" {
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	return netip.Prefix{}, false
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
