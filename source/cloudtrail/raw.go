@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/netip"
 	"strings"
@@ -10,7 +11,7 @@ import (
 // a JSON object, numbers kept as json.Number so that their text is exactly
 // what Elasticsearch indexes ("3600", "1.0").
 func DecodeRaw(raw []byte) (map[string]any, error) {
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var rec map[string]any
 	if err := dec.Decode(&rec); err != nil {

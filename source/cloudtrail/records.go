@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // ErrUnreadable marks a record that cannot be read. A ReadRecords callback
@@ -65,7 +66,8 @@ func (s *Stats) bad(file string, line int, err error) {
 }
 
 // ReadRecords reads CloudTrail records from r, which holds either NDJSON
-// (one record per line, as exported from CloudWatch Logs) or an S3 log file
+// (one record per line, as exported from CloudWatch Logs, with or without
+// the export's leading timestamp) or an S3 log file
 // {"Records":[...]}, gzipped or not (told apart by their first bytes), and
 // calls fn with each record and the line it starts on; name is the file
 // name used in Stats. rec is only valid during the call.
@@ -129,6 +131,7 @@ func readNDJSON(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) e
 			rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
 		}
 		if len(rec) > 0 {
+			rec = stripExportTimestamp(rec)
 			if rec[0] != '{' || rec[len(rec)-1] != '}' {
 				st.bad(name, line, errors.New("not a JSON object"))
 			} else if ferr := fn(rec, line); ferr != nil {
@@ -144,6 +147,22 @@ func readNDJSON(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) e
 			return nil
 		}
 	}
+}
+
+// stripExportTimestamp removes the "2026-01-05T08:00:00.000Z " prefix that
+// a CloudWatch Logs export to S3 puts before each message.
+func stripExportTimestamp(line []byte) []byte {
+	if len(line) == 0 || line[0] < '0' || line[0] > '9' {
+		return line
+	}
+	i := bytes.IndexByte(line, ' ')
+	if i < 0 || i+1 >= len(line) || line[i+1] != '{' {
+		return line
+	}
+	if _, err := time.Parse(time.RFC3339Nano, string(line[:i])); err != nil {
+		return line
+	}
+	return line[i+1:]
 }
 
 // readRecordsArray reads {"Records":[...]} and hands each element to fn

@@ -1,8 +1,10 @@
 package cloudtrail
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/detc/detc/internal/ctgen"
 )
 
 // collect reads r and returns the event ids it saw with their lines.
@@ -31,7 +35,9 @@ func collect(t *testing.T, data []byte, fn func(rec []byte, line int) error) ([]
 	return got, st
 }
 
-func gz(t *testing.T, data []byte) []byte {
+func gz(t *testing.T, data []byte) []byte { return gzBytes(t, data) }
+
+func gzBytes(t testing.TB, data []byte) []byte {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
 	if _, err := w.Write(data); err != nil {
@@ -160,4 +166,90 @@ func TestReadPath(t *testing.T) {
 	if want := []string{"a.json:a1", "b.ndjson:b1", "b.ndjson:b2"}; !slices.Equal(seen, want) || st.Files != 2 || st.Records != 3 {
 		t.Errorf("seen %q stats %+v", seen, st)
 	}
+}
+
+func TestReadRecordsCloudWatchExport(t *testing.T) {
+	data := "2026-01-05T08:00:00.123Z {\"eventID\":\"a\"}\n2026-01-05T08:00:01Z {\"eventID\":\"b\"}\n2026 {\"eventID\":\"c\"}\n"
+	got, st := collect(t, []byte(data), nil)
+	if !slices.Equal(got, []string{"a@1", "b@2"}) || st.Unreadable != 1 || st.Bad[0].Line != 3 {
+		t.Errorf("got %q, stats %+v", got, st)
+	}
+}
+
+// BenchmarkReadRecords reads generated NDJSON; the baseline in the same run
+// is bufio.Scanner splitting the same bytes into lines.
+func BenchmarkReadRecords(b *testing.B) {
+	var buf bytes.Buffer
+	if err := ctgen.Generate(&buf, 20000, 1); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.Run("ReadRecords", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			n := 0
+			if _, err := ReadRecords(bytes.NewReader(data), "gen", func([]byte, int) error { n++; return nil }); err != nil || n != 20000 {
+				b.Fatal(err, n)
+			}
+		}
+	})
+	b.Run("gzip", func(b *testing.B) {
+		zipped := gzBytes(b, data)
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ReadRecords(bytes.NewReader(zipped), "gen", func([]byte, int) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline-bufio.Scanner", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			sc.Buffer(make([]byte, 1<<20), 1<<26)
+			n := 0
+			for sc.Scan() {
+				n++
+			}
+			if n != 20000 {
+				b.Fatal(n)
+			}
+		}
+	})
+}
+
+// BenchmarkToECS derives ECS documents from generated records; the
+// baseline in the same run is encoding/json decoding into map[string]any.
+func BenchmarkToECS(b *testing.B) {
+	var buf bytes.Buffer
+	if err := ctgen.Generate(&buf, 2000, 1); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte{'\n'})
+	b.Run("ToECS", func(b *testing.B) {
+		b.SetBytes(int64(buf.Len()))
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, l := range lines {
+				if _, err := ToECS(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("baseline-json.Unmarshal", func(b *testing.B) {
+		b.SetBytes(int64(buf.Len()))
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, l := range lines {
+				var m map[string]any
+				if err := json.Unmarshal(l, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
