@@ -13,55 +13,55 @@ import (
 // like, =~ and in; arithmetic; function calls.
 
 type queryAST struct {
-	Commands []*commandAST `parser:"@@ ( '|' @@ )*"`
+	Commands []*commandAST `parser:"@@ ( '|':Punct @@ )*"`
 }
 
 type commandAST struct {
 	Pos     lexer.Position
-	Fields  []*namedExprAST `parser:"(  'fields' @@ ( ',' @@ )*"`
-	Filter  *orAST          `parser:" | 'filter' @@"`
-	Stats   *statsAST       `parser:" | 'stats' @@"`
-	Sort    []*sortKeyAST   `parser:" | 'sort' @@ ( ',' @@ )*"`
-	Limit   *string         `parser:" | 'limit' @Number"`
-	Display []*arithAST     `parser:" | 'display' @@ ( ',' @@ )*"`
-	Dedup   []*arithAST     `parser:" | 'dedup' @@ ( ',' @@ )* )"`
+	Fields  []*namedExprAST `parser:"(  'fields':Ident @@ ( ',':Punct @@ )*"`
+	Filter  *orAST          `parser:" | 'filter':Ident @@"`
+	Stats   *statsAST       `parser:" | 'stats':Ident @@"`
+	Sort    []*sortKeyAST   `parser:" | 'sort':Ident @@ ( ',':Punct @@ )*"`
+	Limit   *string         `parser:" | 'limit':Ident @Number"`
+	Display []*arithAST     `parser:" | 'display':Ident @@ ( ',':Punct @@ )*"`
+	Dedup   []*arithAST     `parser:" | 'dedup':Ident @@ ( ',':Punct @@ )* )"`
 }
 
 type namedExprAST struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	X      *orAST  `parser:"@@"`
-	Alias  *string `parser:"( 'as' @(Ident | QIdent) )?"`
+	Alias  *string `parser:"( 'as':Ident @(Ident | QIdent) )?"`
 }
 
 type statsAST struct {
-	Aggs []*namedExprAST `parser:"@@ ( ',' @@ )*"`
-	By   []*namedExprAST `parser:"( 'by' @@ ( ',' @@ )* )?"`
+	Aggs []*namedExprAST `parser:"@@ ( ',':Punct @@ )*"`
+	By   []*namedExprAST `parser:"( 'by':Ident @@ ( ',':Punct @@ )* )?"`
 }
 
 type sortKeyAST struct {
 	X   *arithAST `parser:"@@"`
-	Dir string    `parser:"@( 'asc' | 'desc' )?"`
+	Dir string    `parser:"@( 'asc':Ident | 'desc':Ident )?"`
 }
 
 type orAST struct {
-	X []*andAST `parser:"@@ ( 'or' @@ )*"`
+	X []*andAST `parser:"@@ ( 'or':Ident @@ )*"`
 }
 
 type andAST struct {
-	X []*notAST `parser:"@@ ( 'and' @@ )*"`
+	X []*notAST `parser:"@@ ( 'and':Ident @@ )*"`
 }
 
 type notAST struct {
-	Not *notAST        `parser:"  'not' @@"`
+	Not *notAST        `parser:"  'not':Ident @@"`
 	Cmp *comparisonAST `parser:"| @@"`
 }
 
 type comparisonAST struct {
 	Pos   lexer.Position
 	Left  *arithAST `parser:"@@"`
-	Not   bool      `parser:"( @'not'?"`
-	Op    string    `parser:"  @( '=' | '!=' | '<=' | '>=' | '<' | '>' | '=~' | 'like' | 'in' )"`
+	Not   bool      `parser:"( @'not':Ident?"`
+	Op    string    `parser:"  @( '=':Punct | '!=':Punct | '<=':Punct | '>=':Punct | '<':Punct | '>':Punct | '=~':Punct | 'like':Ident | 'in':Ident )"`
 	Right *arithAST `parser:"  @@ )?"`
 }
 
@@ -71,7 +71,7 @@ type arithAST struct {
 }
 
 type addOpAST struct {
-	Op    string   `parser:"@( '+' | '-' )"`
+	Op    string   `parser:"@( '+':Punct | '-':Punct )"`
 	Right *termAST `parser:"@@"`
 }
 
@@ -81,14 +81,14 @@ type termAST struct {
 }
 
 type mulOpAST struct {
-	Op    string    `parser:"@( '*' | '/' | '%' )"`
+	Op    string    `parser:"@( '*':Punct | '/':Punct | '%':Punct )"`
 	Right *unaryAST `parser:"@@"`
 }
 
 type unaryAST struct {
-	Neg bool        `parser:"@'-'?"`
+	Neg bool        `parser:"@'-':Punct?"`
 	X   *primaryAST `parser:"@@"`
-	Pow *unaryAST   `parser:"( '^' @@ )?"`
+	Pow *unaryAST   `parser:"( '^':Punct @@ )?"`
 }
 
 type primaryAST struct {
@@ -98,18 +98,18 @@ type primaryAST struct {
 	Number *string  `parser:"| @Number"`
 	String *string  `parser:"| @String"`
 	Regex  *string  `parser:"| @Regex"`
-	List   *listAST `parser:"| '[' @@ ']'"`
-	Sub    *orAST   `parser:"| '(' @@ ')'"`
+	List   *listAST `parser:"| '[':Punct @@ ']':Punct"`
+	Sub    *orAST   `parser:"| '(':Punct @@ ')':Punct"`
 }
 
 type listAST struct {
-	X []*arithAST `parser:"( @@ ( ',' @@ )* )?"`
+	X []*arithAST `parser:"( @@ ( ',':Punct @@ )* )?"`
 }
 
 type callAST struct {
-	Name string   `parser:"@Ident '('"`
-	Star bool     `parser:"( @'*'"`
-	Args []*orAST `parser:"| @@ ( ',' @@ )* )? ')'"`
+	Name string   `parser:"@Ident '(':Punct"`
+	Star bool     `parser:"( @'*':Punct"`
+	Args []*orAST `parser:"| @@ ( ',':Punct @@ )* )? ')':Punct"`
 }
 
 var queryParser = participle.MustBuild[queryAST](
