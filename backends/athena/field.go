@@ -162,7 +162,7 @@ func scalarPath(field string, path []string) (string, error) {
 		}
 		jp, bad, ok := jsonPath(path[1:])
 		if !ok {
-			return "", fail(field, "JSON key %q cannot be written in Trino's JSONPath (an empty key or one holding a double quote)", bad)
+			return "", fail(field, "JSON key %q cannot be written in Trino's JSONPath (an empty key)", bad)
 		}
 		return fmt.Sprintf("json_extract_scalar(%s, %s)", top.Name, quoteLiteral(jp)), nil
 	}

@@ -76,14 +76,15 @@ func hex2(r rune) string {
 }
 
 // jsonPath writes a Trino (legacy) JSONPath for keys: a key of
-// [A-Za-z0-9_] characters as .key, any other as ["key"]. ok is false when
-// a key cannot be written at all (it is empty or holds a double quote,
-// which the bracket form cannot escape).
+// [A-Za-z0-9_] characters as .key, any other as ["key"] with a backslash
+// before each `\` and `"` (the escapes Trino's JsonPathTokenizer reads in
+// a quoted subscript; DuckDB reads them the same way). ok is false for an
+// empty key, which no KQL field name can hold.
 func jsonPath(keys []string) (path string, bad string, ok bool) {
 	var b strings.Builder
 	b.WriteByte('$')
 	for _, k := range keys {
-		if k == "" || strings.ContainsRune(k, '"') {
+		if k == "" {
 			return "", k, false
 		}
 		if plainJSONKey(k) {
@@ -92,7 +93,12 @@ func jsonPath(keys []string) (path string, bad string, ok bool) {
 			continue
 		}
 		b.WriteString(`["`)
-		b.WriteString(k)
+		for _, r := range k {
+			if r == '\\' || r == '"' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
 		b.WriteString(`"]`)
 	}
 	return b.String(), "", true

@@ -106,3 +106,5 @@ func TestTrinoGrammar(t *testing.T) {
 		}
 	}
 }
+
+func isCI() bool { return os.Getenv("CI") == "true" }

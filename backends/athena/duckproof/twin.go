@@ -35,7 +35,7 @@ type DB struct {
 //
 //   - json_extract_scalar: Trino's legacy JSONPath writes awkward keys as
 //     $["k"]; DuckDB spells them $."k", so the path is rewritten inside the
-//     macro. Trino returns NULL for objects and arrays; DuckDB would return
+//     macro (both read \" and \\ as escapes inside the quotes). Trino returns NULL for objects and arrays; DuckDB would return
 //     their text, so those are nulled.
 //   - from_iso8601_timestamp: a cast to TIMESTAMPTZ (the session is UTC).
 //   - date_format: strftime (the %Y/%m/%d specifiers agree).
@@ -50,7 +50,7 @@ type DB struct {
 //     try(CAST(... AS IPADDRESS)) does.
 var trinoMacros = []string{
 	`CREATE TYPE ipaddress AS VARCHAR`,
-	`CREATE MACRO json_path_duckdb(p) AS regexp_replace(p, '\["([^"]*)"\]', '."\1"', 'g')`,
+	`CREATE MACRO json_path_duckdb(p) AS regexp_replace(p, '\["((?:[^"\\]|\\.)*)"\]', '."\1"', 'g')`,
 	`CREATE MACRO json_extract_scalar(j, p) AS
 		CASE WHEN json_type(j, json_path_duckdb(p)) IN ('OBJECT', 'ARRAY') THEN NULL
 		     ELSE json_extract_string(j, json_path_duckdb(p)) END`,
