@@ -105,7 +105,11 @@ func services(ctx calls, usable func(*awsapi.Service) bool) (svcs []*awsapi.Serv
 }
 
 // checkOperation warns when eventName is an operation of none of the
-// eventSources the context allows.
+// eventSources the context allows and looks like a misspelling of one of
+// them (see suggest). A name far from every operation is left alone: many
+// services log events of their own that are no API operation (AWS Backup's
+// BackupJobCompleted, ECR's lifecycle events), and the table cannot know
+// them all.
 func checkOperation(eventName string, ctx calls) *diag.Diagnostic {
 	svcs, ok := services(ctx, func(s *awsapi.Service) bool { return s.CheckOperations })
 	if !ok {
@@ -119,18 +123,17 @@ func checkOperation(eventName string, ctx calls) *diag.Diagnostic {
 		names = append(names, s.OperationNames()...)
 		sources = append(sources, s.EventSource)
 	}
-	d := &diag.Diagnostic{
+	closest := suggest(eventName, names)
+	if closest == "" {
+		return nil
+	}
+	return &diag.Diagnostic{
 		Code: CodeUnknownOperation,
 		Key:  actionField,
 		Msg: fmt.Sprintf("event.action %q is not an operation of %s, so CloudTrail never logs it and this condition can never be true",
 			eventName, orList(sources)),
+		Hint: fmt.Sprintf("did you mean %q? CloudTrail's eventName is the API operation name, case-sensitive", closest),
 	}
-	if s := suggest(eventName, names); s != "" {
-		d.Hint = fmt.Sprintf("did you mean %q?", s)
-	} else {
-		d.Hint = "CloudTrail's eventName is the API operation name, case-sensitive"
-	}
-	return d
 }
 
 // checkFlattened warns when a positive test of

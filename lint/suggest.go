@@ -1,22 +1,40 @@
 package lint
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
-// suggest returns the candidate closest to name (ignoring case) when it is
-// close enough to be a likely typo, else "".
+// suggest returns the candidate closest to name (ignoring case, spaces and
+// underscores) when it is close enough to be a likely typo, else "". A
+// candidate that name is the start of (ReplaceIamInstanceProfile for
+// ReplaceIamInstanceProfileAssociation) counts as close.
 func suggest(name string, candidates []string) string {
-	best, bestDist := "", -1
 	lower := strings.ToLower(name)
-	for _, c := range candidates {
-		d := distance(lower, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
+	squeezed := strings.NewReplacer(" ", "", "_", "").Replace(lower)
+	sorted := slices.Sorted(slices.Values(candidates))
+	for _, c := range sorted {
+		if strings.ToLower(c) == squeezed {
+			return c
+		}
+	}
+	prefixOf := ""
+	for _, c := range sorted {
+		lc := strings.ToLower(c)
+		if len(squeezed) >= 8 && strings.HasPrefix(lc, squeezed) && (prefixOf == "" || len(c) < len(prefixOf)) {
+			prefixOf = c
+		}
+	}
+	if prefixOf != "" {
+		return prefixOf
+	}
+	best, bestDist := "", -1
+	for _, c := range sorted {
+		if d := distance(lower, strings.ToLower(c)); bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}
-	limit := len(name) / 3
-	if limit < 2 {
-		limit = 2
-	}
+	limit := max(2, len(name)/3)
 	if bestDist < 0 || bestDist > limit {
 		return ""
 	}
