@@ -22,8 +22,9 @@ type accessor func(doc *fastjson.Value, visit visitor) bool
 // {"a": {"b": 1}} as the same field a.b. Arrays are walked at every level.
 type ecsPath struct {
 	segs []string
-	// rest[i] is segs[i:] joined by dots.
-	rest []string
+	// joined[i][j-i-1] is segs[i:j] joined by dots: the keys that can
+	// continue the path at segment i.
+	joined [][]string
 	// dropEmpty skips empty strings (raw records: the integration drops
 	// them).
 	dropEmpty bool
@@ -31,9 +32,11 @@ type ecsPath struct {
 
 func newECSPath(name string) *ecsPath {
 	p := &ecsPath{segs: strings.Split(name, ".")}
-	p.rest = make([]string, len(p.segs))
+	p.joined = make([][]string, len(p.segs))
 	for i := range p.segs {
-		p.rest[i] = strings.Join(p.segs[i:], ".")
+		for j := i + 1; j <= len(p.segs); j++ {
+			p.joined[i] = append(p.joined[i], strings.Join(p.segs[i:j], "."))
+		}
 	}
 	return p
 }
@@ -57,21 +60,13 @@ func (p *ecsPath) walk(v *fastjson.Value, i int, visit visitor) bool {
 		if i == len(p.segs) {
 			return visit(v)
 		}
-		rest := p.rest[i]
-		found := false
-		v.GetObject().Visit(func(key []byte, child *fastjson.Value) {
-			if found {
-				return
+		o := v.GetObject()
+		for k, key := range p.joined[i] {
+			if child := o.Get(key); child != nil && p.walk(child, i+k+1, visit) {
+				return true
 			}
-			k := b2s(key)
-			switch {
-			case k == rest:
-				found = p.walk(child, len(p.segs), visit)
-			case len(k) < len(rest) && rest[len(k)] == '.' && rest[:len(k)] == k:
-				found = p.walk(child, i+strings.Count(k, ".")+1, visit)
-			}
-		})
-		return found
+		}
+		return false
 	default:
 		if i != len(p.segs) {
 			return false

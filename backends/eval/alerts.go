@@ -69,7 +69,7 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 		}
 		fields = rule.Threshold.Fields
 		for _, cd := range rule.Threshold.Cardinality {
-			acc, err := res.field(cd.Field)
+			acc, _, _, err := res.field(cd.Field)
 			if err != nil {
 				return nil, fmt.Errorf("threshold.cardinality: %w", err)
 			}
@@ -80,7 +80,7 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 		return nil, fmt.Errorf("rule %s: type %q is not query, new_terms or threshold", rule.ID, rule.Type)
 	}
 	for _, f := range fields {
-		acc, err := res.field(f)
+		acc, _, _, err := res.field(f)
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", rule.ID, err)
 		}

@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"slices"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -15,8 +16,10 @@ import (
 
 // resolver turns field names into accessors for one document form.
 type resolver interface {
-	// field returns the accessor of a field name (a full dotted name).
-	field(name string) (accessor, error)
+	// field returns the accessor of a field name (a full dotted name),
+	// its estimated cost, and whether it is a constant of the source
+	// (the accessor then ignores its document).
+	field(name string) (acc accessor, cost int, konst bool, err error)
 	// pattern returns the accessors of every field a wildcard field name
 	// such as file.hash.* names.
 	pattern(name string) (accessor, error)
@@ -47,12 +50,13 @@ func (r ecsResolver) rel(name string) (string, error) {
 	return name[len(r.prefix):], nil
 }
 
-func (r ecsResolver) field(name string) (accessor, error) {
+func (r ecsResolver) field(name string) (accessor, int, bool, error) {
 	rel, err := r.rel(name)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
-	return newECSPath(rel).access, nil
+	p := newECSPath(rel)
+	return p.access, 2 * len(p.segs), false, nil
 }
 
 func (r ecsResolver) pattern(name string) (accessor, error) {
@@ -70,7 +74,7 @@ func (r ecsResolver) pattern(name string) (accessor, error) {
 }
 
 func (r ecsResolver) nested(path string) (accessor, resolver, error) {
-	acc, err := r.field(path)
+	acc, _, _, err := r.field(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,77 +96,62 @@ type compiler struct {
 	timeDependent bool
 }
 
+// node is a compiled expression with what the planner knows of it: a
+// constant result (on raw records, terms on constant fields such as
+// event.dataset are decided at compile time) and an estimated cost, used
+// to test cheap operands of and/or first.
+type node struct {
+	p     predicate
+	konst int8 // 0: depends on the document; 1: always true; -1: always false
+	cost  int
+}
+
+var (
+	alwaysTrue  = node{p: func(*fastjson.Value) bool { return true }, konst: 1}
+	alwaysFalse = node{p: func(*fastjson.Value) bool { return false }, konst: -1}
+)
+
 func (c *compiler) compile(e ir.Expr) (predicate, error) {
+	n, err := c.node(e)
+	if err != nil {
+		return nil, err
+	}
+	return n.p, nil
+}
+
+func (c *compiler) node(e ir.Expr) (node, error) {
 	switch e := e.(type) {
 	case *ir.MatchAll:
-		return func(*fastjson.Value) bool { return true }, nil
+		return alwaysTrue, nil
 	case *ir.And:
-		xs, err := c.compileAll(e.X)
-		if err != nil {
-			return nil, err
-		}
-		if len(xs) == 2 {
-			a, b := xs[0], xs[1]
-			return func(d *fastjson.Value) bool { return a(d) && b(d) }, nil
-		}
-		return func(d *fastjson.Value) bool {
-			for _, x := range xs {
-				if !x(d) {
-					return false
-				}
-			}
-			return true
-		}, nil
+		return c.junction(e.X, true)
 	case *ir.Or:
-		xs, err := c.compileAll(e.X)
-		if err != nil {
-			return nil, err
-		}
-		if len(xs) == 2 {
-			a, b := xs[0], xs[1]
-			return func(d *fastjson.Value) bool { return a(d) || b(d) }, nil
-		}
-		return func(d *fastjson.Value) bool {
-			for _, x := range xs {
-				if x(d) {
-					return true
-				}
-			}
-			return false
-		}, nil
+		return c.junction(e.X, false)
 	case *ir.Not:
-		x, err := c.compile(e.X)
+		x, err := c.node(e.X)
 		if err != nil {
-			return nil, err
+			return node{}, err
 		}
-		return func(d *fastjson.Value) bool { return !x(d) }, nil
+		switch x.konst {
+		case 1:
+			return alwaysFalse, nil
+		case -1:
+			return alwaysTrue, nil
+		}
+		return node{p: func(d *fastjson.Value) bool { return !x.p(d) }, cost: x.cost}, nil
 	case *ir.Term:
-		acc, err := c.accessor(e.Field)
-		if err != nil {
-			return nil, at(e, err)
-		}
 		leaf, err := c.termLeaf(e.Field, e.Value)
 		if err != nil {
-			return nil, at(e, err)
+			return node{}, at(e, err)
 		}
-		visit := c.onValues(e.Field, leaf)
-		return func(d *fastjson.Value) bool { return acc(d, visit) }, nil
+		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 1+boolToInt(e.Value.IsWildcard()))
 	case *ir.Range:
-		acc, err := c.accessor(e.Field)
-		if err != nil {
-			return nil, at(e, err)
-		}
 		leaf, err := c.rangeLeaf(e.Field, e.Op, e.Value)
 		if err != nil {
-			return nil, at(e, err)
+			return node{}, at(e, err)
 		}
-		visit := c.onValues(e.Field, leaf)
-		return func(d *fastjson.Value) bool { return acc(d, visit) }, nil
+		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 2)
 	case *ir.Exists:
-		acc, err := c.accessor(e.Field)
-		if err != nil {
-			return nil, at(e, err)
-		}
 		drop := c.res.dropEmpty()
 		visit := func(v *fastjson.Value) bool {
 			if v.Type() == fastjson.TypeObject {
@@ -170,43 +159,117 @@ func (c *compiler) compile(e ir.Expr) (predicate, error) {
 			}
 			return true
 		}
-		return func(d *fastjson.Value) bool { return acc(d, visit) }, nil
+		return c.fieldNode(e, e.Field, visit, 0)
 	case *ir.Nested:
 		acc, inner, err := c.res.nested(e.Path)
 		if err != nil {
-			return nil, at(e, err)
+			return node{}, at(e, err)
 		}
 		sub := compiler{cfg: c.cfg, res: inner}
-		x, err := sub.compile(e.X)
+		x, err := sub.node(e.X)
 		if err != nil {
-			return nil, err
+			return node{}, err
 		}
 		c.timeDependent = c.timeDependent || sub.timeDependent
-		visit := func(v *fastjson.Value) bool { return v.Type() == fastjson.TypeObject && x(v) }
-		return func(d *fastjson.Value) bool { return acc(d, visit) }, nil
+		visit := func(v *fastjson.Value) bool { return v.Type() == fastjson.TypeObject && x.p(v) }
+		return node{p: func(d *fastjson.Value) bool { return acc(d, visit) }, cost: 8 + x.cost}, nil
 	case *ir.FreeText:
 		acc, err := c.res.freeText()
 		if err != nil {
-			return nil, at(e, err)
+			return node{}, at(e, err)
 		}
 		leaf := freeTextLeaf(e.Value)
-		return func(d *fastjson.Value) bool { return acc(d, leaf) }, nil
+		return node{p: func(d *fastjson.Value) bool { return acc(d, leaf) }, cost: 50}, nil
 	case nil:
-		return nil, fmt.Errorf("eval: nil expression")
+		return node{}, fmt.Errorf("eval: nil expression")
 	}
-	return nil, fmt.Errorf("eval: unsupported expression %T", e)
+	return node{}, fmt.Errorf("eval: unsupported expression %T", e)
 }
 
-func (c *compiler) compileAll(es []ir.Expr) ([]predicate, error) {
-	out := make([]predicate, len(es))
-	for i, x := range es {
-		p, err := c.compile(x)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = p
+func boolToInt(b bool) int {
+	if b {
+		return 1
 	}
-	return out, nil
+	return 0
+}
+
+// fieldNode compiles a test of one field's values. On a constant field
+// the test is decided now.
+func (c *compiler) fieldNode(e ir.Expr, f ir.Field, visit visitor, leafCost int) (node, error) {
+	acc, cost, konst, err := c.accessor(f)
+	if err != nil {
+		return node{}, at(e, err)
+	}
+	if konst {
+		if acc(nil, visit) {
+			return alwaysTrue, nil
+		}
+		return alwaysFalse, nil
+	}
+	return node{p: func(d *fastjson.Value) bool { return acc(d, visit) }, cost: cost + leafCost}, nil
+}
+
+// junction compiles and (all) or or (!all): constant operands are folded
+// and the others are tested cheapest first (and and or have no side
+// effects, so the order does not change the result).
+func (c *compiler) junction(es []ir.Expr, all bool) (node, error) {
+	var xs []node
+	cost := 0
+	for _, x := range es {
+		n, err := c.node(x)
+		if err != nil {
+			return node{}, err
+		}
+		switch {
+		case n.konst == 1 && all, n.konst == -1 && !all:
+			continue // neutral operand
+		case n.konst == -1 && all:
+			return alwaysFalse, nil
+		case n.konst == 1 && !all:
+			return alwaysTrue, nil
+		}
+		xs = append(xs, n)
+		cost += n.cost
+	}
+	switch len(xs) {
+	case 0:
+		if all {
+			return alwaysTrue, nil
+		}
+		return alwaysFalse, nil
+	case 1:
+		return xs[0], nil
+	}
+	slices.SortStableFunc(xs, func(a, b node) int { return a.cost - b.cost })
+	ps := make([]predicate, len(xs))
+	for i, x := range xs {
+		ps[i] = x.p
+	}
+	if len(ps) == 2 {
+		a, b := ps[0], ps[1]
+		if all {
+			return node{p: func(d *fastjson.Value) bool { return a(d) && b(d) }, cost: cost}, nil
+		}
+		return node{p: func(d *fastjson.Value) bool { return a(d) || b(d) }, cost: cost}, nil
+	}
+	if all {
+		return node{p: func(d *fastjson.Value) bool {
+			for _, x := range ps {
+				if !x(d) {
+					return false
+				}
+			}
+			return true
+		}, cost: cost}, nil
+	}
+	return node{p: func(d *fastjson.Value) bool {
+		for _, x := range ps {
+			if x(d) {
+				return true
+			}
+		}
+		return false
+	}, cost: cost}, nil
 }
 
 // at prefixes an error with the expression's position.
@@ -217,9 +280,12 @@ func at(e ir.Expr, err error) error {
 	return err
 }
 
-func (c *compiler) accessor(f ir.Field) (accessor, error) {
+// accessor resolves a field reference, with its estimated cost and
+// whether it is a constant of the source (which ignores the document).
+func (c *compiler) accessor(f ir.Field) (acc accessor, cost int, konst bool, err error) {
 	if f.Wildcard {
-		return c.res.pattern(f.Name)
+		acc, err = c.res.pattern(f.Name)
+		return acc, 10, false, err
 	}
 	return c.res.field(f.Name)
 }

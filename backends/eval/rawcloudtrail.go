@@ -32,15 +32,37 @@ type rawNested struct {
 
 func (rawResolver) dropEmpty() bool { return true }
 
-func (r rawResolver) field(name string) (accessor, error) {
+func (r rawResolver) field(name string) (accessor, int, bool, error) {
 	if r.inside != nil {
-		return r.inside.field(name)
+		acc, err := r.inside.field(name)
+		return acc, 3, false, err
 	}
 	m, err := cloudtrail.Resolve(name)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
-	return mappingAccessor(m)
+	acc, err := mappingAccessor(m)
+	return acc, mappingCost(m), m.Kind == cloudtrail.Constant, err
+}
+
+// mappingCost estimates how much reading a mapping costs, relative to one
+// key lookup.
+func mappingCost(m cloudtrail.Mapping) int {
+	switch m.Kind {
+	case cloudtrail.Constant:
+		return 0
+	case cloudtrail.Derived:
+		n := 0
+		for _, s := range m.Sources {
+			n += len(s)
+		}
+		return 2 * n
+	}
+	n := len(m.Path) + len(m.Array)
+	if m.Flattened || len(m.Array) > 0 {
+		n *= 2
+	}
+	return n
 }
 
 func (r rawResolver) pattern(name string) (accessor, error) {
