@@ -3,8 +3,8 @@ package eval
 import (
 	"fmt"
 	"math"
-	"slices"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
