@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -102,7 +103,7 @@ func (t *translator) term(pos diag.Pos, f ir.Field, test func(access) cond) cond
 func (t *translator) accesses(f ir.Field) ([]access, string) {
 	m, err := cloudtrail.Resolve(f.Name)
 	if err != nil {
-		return nil, err.Error()
+		return nil, resolveReason(err)
 	}
 	typ := f.Type
 	if typ == ir.Unknown {
@@ -403,6 +404,20 @@ func tlsRegex(kind cloudtrail.DerivedKind, want string) (string, bool) {
 	}
 	b.WriteString("v.")
 	return regexLiteral(b.String()), true
+}
+
+// resolveReason words a source-profile error for a diagnostic that already
+// names the field.
+func resolveReason(err error) string {
+	var ue *cloudtrail.UnavailableError
+	if errors.As(err, &ue) {
+		r := "cannot be produced from raw CloudTrail: " + ue.Reason
+		if ue.Suggestion != "" {
+			r += " (did you mean " + ue.Suggestion + "?)"
+		}
+		return r
+	}
+	return err.Error()
 }
 
 // boolValue reads a boolean term's value: its text when that is true or

@@ -253,7 +253,7 @@ type groupBy struct {
 func (t *translator) groupField(pos diag.Pos, field string, i int) groupBy {
 	m, err := cloudtrail.Resolve(field)
 	if err != nil {
-		t.fail(pos, field, "%s", err.Error())
+		t.fail(pos, field, "%s", resolveReason(err))
 		return groupBy{column: "x", present: condFalse}
 	}
 	switch {
