@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
@@ -22,6 +23,12 @@ type Options struct {
 	LogGroups []string
 	// AthenaTable is the Athena table holding CloudTrail records.
 	AthenaTable string
+	// AthenaLocation is the S3 prefix of the trail's logs, for the DDL.
+	AthenaLocation string
+	// At fixes the run time T of the artefacts that need one (StartQuery
+	// times; Athena's T instead of current_timestamp). Zero means "now" at
+	// run time, which keeps the outputs independent of when they were built.
+	At time.Time
 }
 
 // Target is one output of detc compile.

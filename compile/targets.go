@@ -3,6 +3,8 @@ package compile
 import (
 	"errors"
 
+	"github.com/detc/detc/backends/athena"
+	"github.com/detc/detc/backends/cloudwatch"
 	"github.com/detc/detc/backends/elastic"
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
@@ -15,6 +17,20 @@ func init() {
 		Render: func(rules []*ir.Rule, _ Options) (map[string][]byte, diag.List) {
 			files, err := elastic.Files(rules)
 			return files, asDiags(err, "elastic")
+		},
+	})
+	Register(&Target{
+		Name:    "cloudwatch",
+		Summary: "CloudWatch Logs Insights queries, StartQuery and PutQueryDefinition requests, CloudFormation",
+		Render: func(rules []*ir.Rule, opts Options) (map[string][]byte, diag.List) {
+			return cloudwatch.Files(rules, cloudwatch.Options{LogGroups: opts.LogGroups, At: opts.At})
+		},
+	})
+	Register(&Target{
+		Name:    "athena",
+		Summary: "Athena (Trino) SQL over the CloudTrail table, its DDL, CloudFormation NamedQuery",
+		Render: func(rules []*ir.Rule, opts Options) (map[string][]byte, diag.List) {
+			return athena.Files(rules, athena.Options{Table: opts.AthenaTable, At: opts.At, Location: opts.AthenaLocation})
 		},
 	})
 }

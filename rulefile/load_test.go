@@ -13,7 +13,7 @@ const validRule = `id: 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10
 name: CloudTrail logging stopped
 description: Someone stopped a trail.
 type: query
-query: event.provider: "cloudtrail.amazonaws.com" and event.action: "StopLogging"
+query: 'event.provider: "cloudtrail.amazonaws.com" and event.action: "StopLogging"'
 severity: medium
 risk_score: 47
 `
@@ -34,8 +34,8 @@ func TestLoadValid(t *testing.T) {
 	if got := ir.String(r.Expr); got != want {
 		t.Errorf("expr = %s, want %s", got, want)
 	}
-	if p := r.Expr.Position(); p.Line != 5 || p.Col != 8 {
-		t.Errorf("expr position = %v, want 5:8", p)
+	if p := r.Expr.Position(); p.Line != 5 || p.Col != 9 {
+		t.Errorf("expr position = %v, want 5:9", p)
 	}
 }
 
@@ -53,8 +53,8 @@ func TestLoadBadInputs(t *testing.T) {
 	}{
 		{"empty file", "", `bad.yml:1:1: error[empty-file]: the rule file is empty`},
 		{"not a mapping", "- a\n- b\n", `bad.yml:1:1: error[type]: a rule file must be a mapping of keys to values, not a list`},
-		{"yaml syntax", "id: [unclosed\n", `bad.yml:2:1: error[yaml]: invalid YAML: did not find expected ',' or ']'`},
-		{"bad indentation", "id: x\n  name: y\n", `bad.yml:2:7: error[yaml]: invalid YAML: mapping values are not allowed in this context`},
+		{"yaml syntax", "id: [unclosed\n", `bad.yml:1:1: error[yaml]: invalid YAML: did not find expected ',' or ']'`},
+		{"bad indentation", "id: x\n  name: y\n", `bad.yml:2:1: error[yaml]: invalid YAML: mapping values are not allowed in this context`},
 		{"unknown key typo", replace("severity: medium", "severty: medium"), `bad.yml:1:1: error[missing-key]: required key "severity" is missing (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key severity)`},
 		{"unknown key hint", replace("risk_score: 47", "risk_score: 47\nintervall: 5m"), `bad.yml:8:1: error[unknown-key]: unknown key "intervall" (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key intervall)`},
 		{"duplicate key", replace("risk_score: 47", "risk_score: 47\nrisk_score: 21"), `bad.yml:8:1: error[duplicate-key]: key "risk_score" appears twice (first at line 7) (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key risk_score)`},
@@ -84,8 +84,9 @@ func TestLoadBadInputs(t *testing.T) {
 		{"tactic url mismatch", validRule + "threat:\n  - framework: MITRE ATT&CK\n    tactic: {id: TA0010, name: Exfiltration, reference: \"https://attack.mitre.org/tactics/TA0011/\"}\n", `bad.yml:10:57: error[bad-url]: threat[0].tactic.reference "https://attack.mitre.org/tactics/TA0011/" does not match its id (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key threat[0].tactic.reference)`},
 		{"subtechnique of other technique", validRule + "threat:\n  - framework: MITRE ATT&CK\n    tactic: {id: TA0010, name: Exfiltration, reference: \"https://attack.mitre.org/tactics/TA0010/\"}\n    technique:\n      - id: T1567\n        name: Exfiltration Over Web Service\n        reference: https://attack.mitre.org/techniques/T1567/\n        subtechnique:\n          - {id: T1048.002, name: X, reference: \"https://attack.mitre.org/techniques/T1048/002/\"}\n", `bad.yml:16:13: error[bad-mitre-id]: subtechnique T1048.002 does not belong to technique T1567 (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key threat[0].technique[0].subtechnique[0])`},
 		{"framework other", validRule + "threat:\n  - framework: D3FEND\n    tactic: {id: TA0010, name: Exfiltration, reference: \"https://attack.mitre.org/tactics/TA0010/\"}\n", `bad.yml:9:16: error[enum]: framework "D3FEND" is not supported (rule 0b1a8f0e-3c1d-4d57-9c8e-2f7f5a1e9b10, key threat[0].framework)`},
-		{"kql syntax error plain", replace(`event.action: "StopLogging"`, `event.action: ("StopLogging"`), `bad.yml:5:81: error[kql-syntax]:`},
-		{"kql syntax error block", replace(`query: event.provider: "cloudtrail.amazonaws.com" and event.action: "StopLogging"`, "query: |\n  event.provider: \"cloudtrail.amazonaws.com\"\n    and event.action:"), `bad.yml:7:22: error[kql-syntax]:`},
+		{"kql syntax error plain", replace(`event.action: "StopLogging"`, `event.action: ("StopLogging"`), `bad.yml:5:84: error[kql-syntax]: expected "and", "or" or ")" but found end of query`},
+		{"plain query holding a colon", strings.Replace(validRule, "'", "", 2), `bad.yml:5:1: error[yaml]: invalid YAML: mapping values are not allowed in this context`},
+		{"kql syntax error block", replace(`query: 'event.provider: "cloudtrail.amazonaws.com" and event.action: "StopLogging"'`, "query: |\n  event.provider: \"cloudtrail.amazonaws.com\"\n    and event.action:"), `bad.yml:7:22: error[kql-syntax]:`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,9 @@ package rulefile
 
 import (
 	"errors"
+	"strings"
+
+	"github.com/detc/detc/diag"
 
 	"github.com/detc/detc/ir"
 	"github.com/detc/detc/lower"
@@ -11,7 +14,11 @@ import (
 // query parses and lowers the rule's KQL, reporting errors at their
 // position in the rule file.
 func (d *decoder) query(e *entry, text string) ir.Expr {
-	pos := scalarPositions(d.file, d.lines, e.value, text)
+	at := scalarPositions(d.file, d.lines, e.value, text)
+	// An error at the end of the query points just after its last
+	// character, not past the line break a YAML block scalar adds.
+	end := len(strings.TrimRight(text, " \t\r\n"))
+	pos := func(offset int) diag.Pos { return at(min(offset, end)) }
 	q, err := parser.Parse(text)
 	if err != nil {
 		var se *parser.SyntaxError

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/detc/detc/compile"
+	"github.com/detc/detc/ir"
 	"github.com/detc/detc/rulefile"
 )
 
@@ -21,6 +23,8 @@ func init() {
 		strict    bool
 		logGroups []string
 		table     string
+		location  string
+		at        string
 	)
 	register(&command{
 		Name:    "compile",
@@ -53,6 +57,8 @@ Examples:
 			fs.BoolVar(&strict, "strict", false, "treat warnings (unknown fields) as errors")
 			fs.StringSliceVar(&logGroups, "log-group", []string{"aws-cloudtrail-logs"}, "CloudWatch log group(s) holding CloudTrail records")
 			fs.StringVar(&table, "athena-table", "cloudtrail_logs", "Athena table holding CloudTrail records")
+			fs.StringVar(&location, "athena-location", "", "S3 prefix of the trail's logs, for the Athena DDL (s3://bucket/AWSLogs/<account>/CloudTrail/<region>)")
+			fs.StringVar(&at, "at", "", "fix the run time T (RFC 3339) of StartQuery requests and Athena SQL; default: now, at run time")
 		},
 		Run: func(env *runEnv, args []string) int {
 			for _, t := range targets {
@@ -61,9 +67,18 @@ Examples:
 					return exitUsage
 				}
 			}
+			var runAt time.Time
+			if at != "" {
+				t, err := ir.ParseTime(at)
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "detc compile: --at %q is not an RFC 3339 time such as 2025-03-21T12:00:00Z\n", at)
+					return exitUsage
+				}
+				runAt = t
+			}
 			rules, diags := rulefile.LoadAll(pathsOrDefault(args), rulefile.Options{Strict: strict})
 			diags = append(diags, lintRules(rules, false)...)
-			files, renderDiags := compile.Run(rules, targets, compile.Options{LogGroups: logGroups, AthenaTable: table})
+			files, renderDiags := compile.Run(rules, targets, compile.Options{LogGroups: logGroups, AthenaTable: table, AthenaLocation: location, At: runAt})
 			diags = append(diags, renderDiags...)
 			diags.Sort()
 			printDiags(env.Stderr, diags)
