@@ -114,6 +114,10 @@ func writeLiteral(b *strings.Builder, l *Literal) {
 			}
 			b.WriteString(EscapeValue(p))
 		}
+	case l.Value == "":
+		// An unquoted literal of only JavaScript whitespace (such as a
+		// vertical tab) is trimmed to nothing; \t reads back the same way.
+		b.WriteString(`\t`)
 	default:
 		b.WriteString(EscapeValue(l.Value))
 	}
