@@ -48,33 +48,6 @@ func likePattern(pieces []string) string {
 	return b.String()
 }
 
-// regexQuote escapes a literal for a regular expression that both Java's
-// (Trino) and RE2's (DuckDB) syntax read the same way: every character
-// outside [A-Za-z0-9] that has a meaning, or may have one, is backslashed.
-// Control characters are spelled as \x{..} escapes.
-func regexQuote(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f:
-			b.WriteString(`\x{`)
-			b.WriteString(strings.ToLower(strings.TrimLeft(hex2(r), "")))
-			b.WriteByte('}')
-		case strings.ContainsRune(`\.+*?()[]{}|^$-#&~ `, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func hex2(r rune) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[(r>>4)&0xf], digits[r&0xf]})
-}
-
 // jsonPath writes a Trino (legacy) JSONPath for keys: a key of
 // [A-Za-z0-9_] characters as .key, any other as ["key"] with a backslash
 // before each `\` and `"` (the escapes Trino's JsonPathTokenizer reads in
