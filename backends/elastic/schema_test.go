@@ -3,9 +3,11 @@ package elastic
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -25,39 +27,56 @@ type schemas struct {
 	create, importLine, sharedNewTerms *jsonschema.Schema
 }
 
+var (
+	schemasOnce   sync.Once
+	schemasLoaded schemas
+	schemasErr    error
+)
+
+// loadSchemas compiles the schemas once per test binary.
 func loadSchemas(t testing.TB) schemas {
 	t.Helper()
+	schemasOnce.Do(func() { schemasLoaded, schemasErr = compileSchemas() })
+	if schemasErr != nil {
+		t.Fatal(schemasErr)
+	}
+	return schemasLoaded
+}
+
+func compileSchemas() (schemas, error) {
 	c := jsonschema.NewCompiler()
-	add := func(url, file string) {
+	add := func(url, file string) error {
 		f, err := os.Open(file)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		defer f.Close()
 		doc, err := jsonschema.UnmarshalJSON(f)
 		if err != nil {
-			t.Fatalf("%s: %v", file, err)
+			return fmt.Errorf("%s: %w", file, err)
 		}
-		if err := c.AddResource(url, doc); err != nil {
-			t.Fatalf("%s: %v", file, err)
+		return c.AddResource(url, doc)
+	}
+	sharedURL := "https://detc.invalid/shared/new_terms_rule_create_props.flattened.json"
+	for url, file := range map[string]string{
+		createSchemaURL: filepath.Join("testdata", "schema", "rule_create_props.schema.json"),
+		importSchemaURL: filepath.Join("testdata", "schema", "rule_import.schema.json"),
+		sharedURL:       sharedNewTerms,
+	} {
+		if err := add(url, file); err != nil {
+			return schemas{}, err
 		}
 	}
-	add(createSchemaURL, filepath.Join("testdata", "schema", "rule_create_props.schema.json"))
-	add(importSchemaURL, filepath.Join("testdata", "schema", "rule_import.schema.json"))
-	sharedURL := "https://detc.invalid/shared/new_terms_rule_create_props.flattened.json"
-	add(sharedURL, sharedNewTerms)
 	var s schemas
 	var err error
 	if s.create, err = c.Compile(createSchemaURL); err != nil {
-		t.Fatal(err)
+		return s, err
 	}
 	if s.importLine, err = c.Compile(importSchemaURL); err != nil {
-		t.Fatal(err)
+		return s, err
 	}
-	if s.sharedNewTerms, err = c.Compile(sharedURL); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	s.sharedNewTerms, err = c.Compile(sharedURL)
+	return s, err
 }
 
 func validate(t testing.TB, s *jsonschema.Schema, data []byte) error {
