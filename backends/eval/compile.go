@@ -213,13 +213,19 @@ func (c *compiler) fieldNode(e ir.Expr, f ir.Field, visit visitor, leafCost int)
 // and the others are tested cheapest first (and and or have no side
 // effects, so the order does not change the result).
 func (c *compiler) junction(es []ir.Expr, all bool) (node, error) {
-	var xs []node
-	cost := 0
-	for _, x := range es {
+	// Compile every operand before folding, so that an error in an
+	// operand after a decisive constant is still reported.
+	ns := make([]node, len(es))
+	for i, x := range es {
 		n, err := c.node(x)
 		if err != nil {
 			return node{}, err
 		}
+		ns[i] = n
+	}
+	var xs []node
+	cost := 0
+	for _, n := range ns {
 		switch {
 		case n.konst == 1 && all, n.konst == -1 && !all:
 			continue // neutral operand

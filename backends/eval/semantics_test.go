@@ -130,6 +130,10 @@ func TestRawRecordErrors(t *testing.T) {
 		{`user_agent.name: Chrome`, "user_agent.name cannot be produced"},
 		{`CreateUser`, "free text"},
 		{`event.actoin: CreateUser`, "event.actoin"},
+		// Regression (found by TestRawAndECSAgree): an operand after a
+		// constant that decides the or was not compiled, so its error
+		// went unreported on raw records.
+		{`data_stream.dataset: "aws.cloudtrail" or aws.cloudtrail.read_only: maybe`, "neither true nor false"},
 	} {
 		_, err := Compile(kql(t, c.query, nil), WithForm(RawCloudTrail))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
