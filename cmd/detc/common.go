@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/detc/detc/diag"
 )
@@ -54,4 +55,21 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// sourceLine reads the line at p from its file, for diagnostics made after
+// loading (the lint); "" when it cannot be read.
+func sourceLine(p diag.Pos) string {
+	if p.File == "" || p.Line < 1 {
+		return ""
+	}
+	data, err := os.ReadFile(p.File)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	if p.Line > len(lines) {
+		return ""
+	}
+	return strings.TrimRight(lines[p.Line-1], "\r")
 }
