@@ -268,8 +268,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 			continue
 		}
 		eval.SortHits(hits)
-		runs := eval.Schedule(p.Interval(), first, last)
-		ras, err := p.Replay(hits, runs)
+		ras, err := p.ReplayTimeline(hits, first, last)
 		if err != nil {
 			res.Skipped = append(res.Skipped, SkippedRule{Rule: p.Rule, Err: err})
 			continue

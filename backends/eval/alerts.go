@@ -218,36 +218,83 @@ func ceilTime(t time.Time, d time.Duration) time.Time {
 // can alert in a later run whose window still holds them.
 func (p *Program) Replay(hits []Hit, runs []time.Time) ([]RunAlert, error) {
 	if p.matcher.TimeDependent() && len(runs) > 1 {
-		return nil, fmt.Errorf("rule %s: its query holds relative date math, which changes with every run; a timeline replay needs a query without now", p.Rule.ID)
+		return nil, p.timeDependentError()
 	}
 	r := replay{p: p, hits: hits}
-	var out []RunAlert
 	for _, at := range runs {
-		w, err := p.Rule.WindowAt(at)
-		if err != nil {
-			return nil, fmt.Errorf("rule %s: %w", p.Rule.ID, err)
-		}
-		lo := sort.Search(len(hits), func(i int) bool { return !hits[i].Time.Before(w.Start) })
-		hi := sort.Search(len(hits), func(i int) bool { return hits[i].Time.After(w.End) })
-		if lo >= hi {
-			continue
-		}
-		switch p.Rule.Type {
-		case ir.NewTerms:
-			out = r.newTerms(out, at, w, lo, hi)
-		case ir.Threshold:
-			out = r.threshold(out, at, lo, hi)
-		default:
-			out = r.query(out, at, lo, hi)
+		if _, err := r.run(at); err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return r.out, nil
+}
+
+// ReplayTimeline replays the rule's schedule over hits spanning events
+// from first to last: a run at every multiple of the interval since the
+// Unix epoch (see Schedule), with the semantics of Replay. Runs whose
+// window holds no hit are skipped without being computed, so a timeline
+// of years costs what its hits cost.
+func (p *Program) ReplayTimeline(hits []Hit, first, last time.Time) ([]RunAlert, error) {
+	if len(hits) == 0 || last.Before(first) {
+		return nil, nil
+	}
+	if p.matcher.TimeDependent() {
+		return nil, p.timeDependentError()
+	}
+	r := replay{p: p, hits: hits}
+	end := ceilTime(last, p.interval)
+	for at := ceilTime(first, p.interval); !at.After(end); {
+		lo, err := r.run(at)
+		if err != nil {
+			return nil, err
+		}
+		if lo >= len(hits) {
+			break
+		}
+		next := at.Add(p.interval)
+		if t := ceilTime(hits[lo].Time, p.interval); hits[lo].Time.After(at) && t.After(next) {
+			// No hit between this run and hits[lo]: jump to the first
+			// run that can see it.
+			next = t
+		}
+		at = next
+	}
+	return r.out, nil
+}
+
+func (p *Program) timeDependentError() error {
+	return fmt.Errorf("rule %s: its query holds relative date math, which changes with every run; a timeline replay needs a query without now", p.Rule.ID)
+}
+
+// run executes the rule at one run time and returns the index of the
+// first hit at or after the window's start.
+func (r *replay) run(at time.Time) (int, error) {
+	p, hits := r.p, r.hits
+	w, err := p.Rule.WindowAt(at)
+	if err != nil {
+		return 0, fmt.Errorf("rule %s: %w", p.Rule.ID, err)
+	}
+	lo := sort.Search(len(hits), func(i int) bool { return !hits[i].Time.Before(w.Start) })
+	hi := sort.Search(len(hits), func(i int) bool { return hits[i].Time.After(w.End) })
+	if lo >= hi {
+		return lo, nil
+	}
+	switch p.Rule.Type {
+	case ir.NewTerms:
+		r.out = r.newTerms(r.out, at, w, lo, hi)
+	case ir.Threshold:
+		r.out = r.threshold(r.out, at, lo, hi)
+	default:
+		r.out = r.query(r.out, at, lo, hi)
+	}
+	return lo, nil
 }
 
 // replay is the state carried from one run to the next.
 type replay struct {
 	p    *Program
 	hits []Hit
+	out  []RunAlert
 
 	alerted map[int]bool // query: events already alerted
 

@@ -173,3 +173,42 @@ func TestAlertsWindow(t *testing.T) {
 		t.Errorf("alerts on %v, want [start end]", ids)
 	}
 }
+
+// TestReplayTimelineSkipsOnlyEmptyRuns: ReplayTimeline, which jumps over
+// runs without hits, gives exactly what Replay gives over every run of
+// Schedule, for each rule type, on sparse and dense events.
+func TestReplayTimelineSkipsOnlyEmptyRuns(t *testing.T) {
+	var events []Event
+	offsets := []time.Duration{0, 30 * time.Second, 3 * time.Minute, 4 * time.Minute, 47 * time.Minute, 3 * time.Hour, 3*time.Hour + 2*time.Minute, 26 * time.Hour}
+	for i, off := range offsets {
+		user := []string{"alice", "bob"}[i%2]
+		events = append(events, ecsEvent(t, fmt.Sprintf("e%d", i), off, fmt.Sprintf(`"event.action": "X", "user.name": %q, "cloud.region": "r%d"`, user, i%3)))
+	}
+	expr := kql(t, `event.action: X`, nil)
+	for _, rule := range []*ir.Rule{
+		{ID: "q", Type: ir.Query, From: "now-7m", Interval: "5m", MaxSignals: 1, Expr: expr},
+		{ID: "q2", Type: ir.Query, From: "now-2m", Interval: "5m", Expr: expr},
+		{ID: "nt", Type: ir.NewTerms, From: "now-6m", Interval: "5m", Expr: expr,
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: "now-2h"}},
+		{ID: "th", Type: ir.Threshold, From: "now-10m", Interval: "5m", Expr: expr,
+			Threshold: &ir.ThresholdSpec{Fields: []string{"user.name"}, Value: 1}},
+	} {
+		p, err := NewProgram(rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits := HitsOf(p, events)
+		first, last := hits[0].Time, hits[len(hits)-1].Time
+		all, err := p.Replay(hits, Schedule(p.Interval(), first, last))
+		if err != nil {
+			t.Fatal(err)
+		}
+		skipping, err := p.ReplayTimeline(hits, first, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) == 0 || fmt.Sprint(all) != fmt.Sprint(skipping) {
+			t.Errorf("rule %s: every run gives %v, skipping runs gives %v", rule.ID, all, skipping)
+		}
+	}
+}
