@@ -103,10 +103,10 @@ func TestScanUnreadable(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
 	bad := strings.Join([]string{
 		lines[0],
-		`{"eventTime": "2025-03-13T18:30:00Z", "broken": `,     // line 2: not JSON
-		`not json at all`,                                       // line 3: not an object
-		`{"eventName": "NoTime"}`,                               // line 4: no eventTime
-		`{"eventTime": "yesterday", "eventName": "BadTime"}`,    // line 5: bad eventTime
+		`{"eventTime": "2025-03-13T18:30:00Z", "broken": `, // line 2: not JSON
+		`not json at all`,         // line 3: not an object
+		`{"eventName": "NoTime"}`, // line 4: no eventTime
+		`{"eventTime": "yesterday", "eventName": "BadTime"}`, // line 5: bad eventTime
 		lines[1],
 		"",
 		lines[2],
