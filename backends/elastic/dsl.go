@@ -252,7 +252,16 @@ func termQuery(f DSLField, v ir.Value, opts DSLOptions) any {
 		}
 		return obj("wildcard", obj(f.Name, params))
 	case v.IsWildcard():
-		return obj("query_string", obj("fields", []string{f.Name}, "query", queryStringWildcard(v)))
+		query := queryStringWildcard(v)
+		if f.Type != ir.Text {
+			// query_string splits its query at whitespace; Kibana leaves
+			// the spaces bare, which turns `f: *foo bar*` into `*foo` OR
+			// `bar*`. On a field that is not analysed (the catalog does
+			// not know it, so detc matches it as a keyword) the value is
+			// one pattern, so the spaces are escaped.
+			query = escapeWhitespace(query)
+		}
+		return obj("query_string", obj("fields", []string{f.Name}, "query", query))
 	case f.Type == ir.Date:
 		params := obj("gte", literal(v), "lte", literal(v))
 		if opts.TimeZone != "" {
@@ -312,6 +321,19 @@ func escapeQueryString(b *strings.Builder, s string) {
 		}
 		b.WriteRune(c)
 	}
+}
+
+// escapeWhitespace backslash-escapes spaces and tabs, which query_string
+// would otherwise take as separators between terms.
+func escapeWhitespace(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c == ' ' || c == '\t' || c == '\u00a0' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // catalogFields expands a wildcard field name against the detc field
