@@ -59,23 +59,3 @@ func TestParseCorpus(t *testing.T) {
 	t.Log(summary)
 	fmt.Println(summary)
 }
-
-// BenchmarkParseCorpus parses the 792 corpus queries per iteration.
-func BenchmarkParseCorpus(b *testing.B) {
-	corpus := loadCorpus(b)
-	size := 0
-	for _, q := range corpus {
-		size += len(q.Query)
-	}
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		for _, q := range corpus {
-			if _, err := Parse(q.Query); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(b.N*len(corpus))/b.Elapsed().Seconds(), "queries/s")
-}

@@ -70,7 +70,7 @@ func newSyntaxError(query string, lx *lexState, err error) error {
 		prev2, prev = prev, t
 	}
 	inList := len(stack) > 0 && stack[len(stack)-1] == bracketList
-	msg, hint := expectation(prev, prev2, inList, stack)
+	msg, hint := expectation(prev, prev2, found, inList, stack)
 	return &SyntaxError{
 		Pos:  posAt(query, at),
 		Msg:  fmt.Sprintf("%s but found %s", msg, describe(found)),
@@ -88,7 +88,7 @@ const (
 
 // expectation says what the grammar accepts after prev (and prev2 before
 // it), inside the given brackets.
-func expectation(prev, prev2 lexer.Token, inList bool, stack []bracket) (msg, hint string) {
+func expectation(prev, prev2, found lexer.Token, inList bool, stack []bracket) (msg, hint string) {
 	operand := "a field name, a value, \"(\" or \"not\""
 	if inList {
 		operand = "a value, \"(\" or \"not\""
@@ -101,20 +101,33 @@ func expectation(prev, prev2 lexer.Token, inList bool, stack []bracket) (msg, hi
 		if prev2.Type == tokQuoted || prev2.Type == tokUnquoted {
 			field = prev2.Value
 		}
-		return fmt.Sprintf("expected a value, \"(\" or \"{\" after %s", quoteForMessage(field+":")),
-			`a value that is "not ..." must be quoted or written as (not ...)`
+		msg = fmt.Sprintf("expected a value, \"(\" or \"{\" after %s", quoteForMessage(field+":"))
+		switch found.Type {
+		case tokNot:
+			return msg, fmt.Sprintf("to negate a value write %s (not ...), or not %s ...", field+":", field+":")
+		case tokEOF:
+			return msg, fmt.Sprintf(`give the field a value, or write %s* to test that it exists`, field+":")
+		}
+		return msg, `quote a value that starts with a special character: field: "<value>"`
 	case tokRange:
-		return fmt.Sprintf("expected a value after %s", quoteForMessage(prev.Value)), ""
+		return fmt.Sprintf("expected a value after %s", quoteForMessage(prev.Value)),
+			"a range compares with one value: field >= 10"
 	case tokOr, tokAnd:
-		return fmt.Sprintf("expected %s after %s", operand, quoteForMessage(prev.Value)),
-			`to search for the word itself, quote it or escape it as \` + prev.Value
+		msg = fmt.Sprintf("expected %s after %s", operand, quoteForMessage(prev.Value))
+		if found.Type == tokEOF || found.Type == tokRParen || found.Type == tokRBrace {
+			return msg, `remove the dangling keyword, or quote it or escape it as \` + prev.Value + ` to search for the word itself`
+		}
+		return msg, ""
 	case tokNot:
 		after := "a field name, a value or \"(\""
 		if inList {
 			after = "a value or \"(\""
 		}
-		return fmt.Sprintf("expected %s after %s", after, quoteForMessage(prev.Value)),
-			`"not" applies to one expression; write not (a or b) for several`
+		msg = fmt.Sprintf("expected %s after %s", after, quoteForMessage(prev.Value))
+		if found.Type == tokNot {
+			return msg, "a double negation needs parentheses: not (not a)"
+		}
+		return msg, ""
 	case tokLParen:
 		return "expected " + operand + " after \"(\"", ""
 	case tokLBrace:
@@ -131,11 +144,19 @@ func expectation(prev, prev2 lexer.Token, inList bool, stack []bracket) (msg, hi
 		}
 	}
 	if prev.Type == tokUnquoted && !inList && prev2.Type != tokColon && prev2.Type != tokRange {
-		return fmt.Sprintf(`expected ":", a range operator, "and", "or" or %s`, closer),
-			`quote a value that holds special characters, or escape them with \`
+		msg = fmt.Sprintf(`expected ":", a range operator, "and", "or" or %s`, closer)
+	} else {
+		msg = fmt.Sprintf(`expected "and", "or" or %s`, closer)
 	}
-	return fmt.Sprintf(`expected "and", "or" or %s`, closer),
-		`values with spaces or special characters can be quoted; keywords need spaces around them`
+	switch found.Type {
+	case tokNot:
+		return msg, `an unquoted value stops before "not " (even inside a word such as "cannot x"); quote the value`
+	case tokColon, tokRange, tokQuoted, tokLParen, tokLBrace:
+		return msg, `quote a value that holds special characters (\ ( ) : < > " * { }), or escape them with \`
+	case tokUnquoted:
+		return msg, "and/or need whitespace on both sides"
+	}
+	return msg, ""
 }
 
 // describe names a token for an error message.

@@ -168,3 +168,28 @@ func TestSyntaxErrors(t *testing.T) {
 		t.Errorf("100 nested parentheses: %v", err)
 	}
 }
+
+// TestSyntaxErrorHints pins the hints for the common mistakes.
+func TestSyntaxErrorHints(t *testing.T) {
+	tests := []struct{ in, hint string }{
+		{"f: not x", `to negate a value write f: (not ...), or not f: ...`},
+		{"f:", `give the field a value, or write f:* to test that it exists`},
+		{"a and ", `remove the dangling keyword, or quote it or escape it as \and to search for the word itself`},
+		{"not not a", `a double negation needs parentheses: not (not a)`},
+		{"msg:cannot find", `an unquoted value stops before "not " (even inside a word such as "cannot x"); quote the value`},
+		{"url:http://x", `quote a value that holds special characters (\ ( ) : < > " * { }), or escape them with \`},
+		{`"a"or "b"`, "and/or need whitespace on both sides"},
+		{`"open`, `close the string with "; write \" for a quote inside it`},
+	}
+	for _, tc := range tests {
+		_, err := Parse(tc.in)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("Parse(%q) = %v, want a syntax error", tc.in, err)
+			continue
+		}
+		if se.Hint != tc.hint {
+			t.Errorf("Parse(%q) hint\n got %s\nwant %s", tc.in, se.Hint, tc.hint)
+		}
+	}
+}
