@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/detc/detc/awsapi"
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
 	"github.com/detc/detc/lint"
@@ -169,4 +170,64 @@ func TestProjectRules(t *testing.T) {
 		}
 	}
 	t.Logf("%d rule files linted", checked)
+}
+
+// notInTable are eventSources of the corpus and of detc's rules that the
+// operations table leaves out on purpose (docs/lint.md): no aws-sdk-go-v2
+// module, or console-only events.
+var notInTable = []string{
+	"agreement-marketplace.amazonaws.com",
+	"cloudshell.amazonaws.com",
+	"discovery-marketplace.amazonaws.com",
+	"signin.amazonaws.com",
+}
+
+// TestTableCoversRules checks that every event.provider value in the
+// corpus's kuery rules and in detc's rules is in the table, or is one of
+// the documented exceptions.
+func TestTableCoversRules(t *testing.T) {
+	var exprs []ir.Expr
+	f, err := os.Open("../../shared/corpus/rules/elastic_aws_rules.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var r corpusRule
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Rule.Language == "kuery" {
+			e, _ := lower.Query(r.Rule.Query, lower.Options{})
+			exprs = append(exprs, e)
+		}
+	}
+	files, _ := rulefile.Discover([]string{"../rules"})
+	for _, file := range files {
+		if rule, _ := rulefile.Load(file, rulefile.Options{}); rule != nil && rule.Expr != nil {
+			exprs = append(exprs, rule.Expr)
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		ir.Walk(e, func(x ir.Expr) bool {
+			if t, ok := x.(*ir.Term); ok && t.Field.Name == "event.provider" && !t.Value.IsWildcard() {
+				seen[t.Value.Text] = true
+			}
+			return true
+		})
+	}
+	var missing []string
+	for src := range seen {
+		if _, ok := awsapi.Lookup(src); !ok && !slices.Contains(notInTable, src) {
+			missing = append(missing, src)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("eventSources missing from the table: %v", missing)
+	}
+	t.Logf("%d eventSources in the rules; table has %d", len(seen), len(awsapi.EventSources()))
 }
