@@ -163,14 +163,34 @@ func Run(query string, events []Event, start, end time.Time) (Result, error) {
 
 // Run executes a parsed query (see the package function Run).
 func (q *Query) Run(events []Event, start, end time.Time) Result {
+	return q.RunDataset(NewDataset(events), start, end)
+}
+
+// Dataset is a set of events whose fields have been discovered once, to
+// run many queries over the same events.
+type Dataset struct {
+	records []record
+}
+
+// NewDataset discovers the fields of every event.
+func NewDataset(events []Event) *Dataset {
+	ds := &Dataset{records: make([]record, len(events))}
+	for i, ev := range events {
+		ds.records[i] = discover(ev)
+	}
+	return ds
+}
+
+// RunDataset executes a parsed query over a dataset (see Run).
+func (q *Query) RunDataset(ds *Dataset, start, end time.Time) Result {
 	lo, hi := start.Unix(), end.Unix()
 	var rows []*row
-	for _, ev := range events {
-		if s := ev.Timestamp.Unix(); s < lo || s > hi {
+	for i := range ds.records {
+		rec := &ds.records[i]
+		if s := rec.ts.Unix(); s < lo || s > hi {
 			continue
 		}
-		rec := discover(ev)
-		rows = append(rows, &row{rec: &rec, cols: map[string]value{}, now: hi})
+		rows = append(rows, &row{rec: rec, now: hi})
 	}
 	// Without a sort command, results come newest first.
 	slices.SortStableFunc(rows, func(a, b *row) int { return b.rec.ts.Compare(a.rec.ts) })
@@ -186,6 +206,9 @@ func (q *Query) Run(events []Event, start, end time.Time) Result {
 		switch c.name {
 		case "fields":
 			for _, r := range rows {
+				if r.cols == nil {
+					r.cols = map[string]value{}
+				}
 				for _, e := range c.exprs {
 					r.cols[e.name] = e.fn(r)
 				}

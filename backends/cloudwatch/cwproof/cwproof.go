@@ -18,10 +18,16 @@ import (
 // raw records (each a log event whose @timestamp is its eventTime) in the
 // StartQuery window, and maps each result row to an alert.
 func Alerts(rule *ir.Rule, raw [][]byte, at time.Time) ([]ir.Alert, error) {
-	art, err := cloudwatch.Render(rule, cloudwatch.Options{At: at})
+	ds, err := Dataset(raw)
 	if err != nil {
 		return nil, err
 	}
+	return DatasetAlerts(rule, ds, at)
+}
+
+// Dataset turns raw CloudTrail records into log events (@timestamp =
+// eventTime) with their fields discovered, to run many rules over them.
+func Dataset(raw [][]byte) (*insights.Dataset, error) {
 	events := make([]insights.Event, 0, len(raw))
 	for i, r := range raw {
 		ts, err := cloudtrail.EventTime(r)
@@ -30,15 +36,24 @@ func Alerts(rule *ir.Rule, raw [][]byte, at time.Time) ([]ir.Alert, error) {
 		}
 		events = append(events, insights.Event{Timestamp: ts, Message: r})
 	}
+	return insights.NewDataset(events), nil
+}
+
+// DatasetAlerts is Alerts over a prepared dataset.
+func DatasetAlerts(rule *ir.Rule, ds *insights.Dataset, at time.Time) ([]ir.Alert, error) {
+	art, err := cloudwatch.Render(rule, cloudwatch.Options{At: at})
+	if err != nil {
+		return nil, err
+	}
 	start := art.Window.Start
 	if rule.Type == ir.NewTerms {
 		start = art.Window.HistoryStart
 	}
-	res, err := insights.Run(art.Query, events, start, art.Window.End)
+	q, err := insights.Parse(art.Query)
 	if err != nil {
 		return nil, fmt.Errorf("logs insights: %w\n%s", err, art.Query)
 	}
-	return RowsToAlerts(rule, art.Output, res)
+	return RowsToAlerts(rule, art.Output, q.RunDataset(ds, start, art.Window.End))
 }
 
 // RowsToAlerts maps result rows to alerts through the rendered query's

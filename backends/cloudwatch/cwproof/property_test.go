@@ -63,6 +63,10 @@ func TestRandomValuesProperty(t *testing.T) {
 		raw = append(raw, b)
 	}
 	at := ts.Add(time.Minute)
+	ds, err := Dataset(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	field := ir.Field{Name: "event.action", Type: ir.Keyword, ESType: "keyword"}
 	expect := func(match func(string) bool) []string {
 		var ids []string
@@ -76,7 +80,7 @@ func TestRandomValuesProperty(t *testing.T) {
 	failures := 0
 	check := func(v string, e ir.Expr, want []string) {
 		rule := &ir.Rule{ID: "p", Type: ir.Query, From: "now-5m", Expr: e}
-		got, err := Alerts(rule, raw, at)
+		got, err := DatasetAlerts(rule, ds, at)
 		if err != nil {
 			t.Errorf("value %q: %v", v, err)
 			failures++
