@@ -3,6 +3,7 @@ package athena
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/detc/detc/ir"
@@ -23,6 +24,13 @@ type access struct {
 	// array and member are set for a field read from each element of an
 	// array of structs: the array column and the member's name.
 	array, member string
+	// jsonRoot, jsonArrays and jsonLeaf describe a flattened field whose
+	// path crosses CloudTrail's list wrappers ("items"), which hold JSON
+	// arrays: the JSON-text column, the key paths up to each "items"
+	// (relative to the previous element), and the keys after the last.
+	jsonRoot   string
+	jsonArrays [][]string
+	jsonLeaf   []string
 	// union lists the scalar sources of a multi-valued field (related.user):
 	// a test matches when it matches any of them.
 	union []access
@@ -88,6 +96,9 @@ func resolveField(name string) (access, error) {
 		}
 		if m.Flattened && len(m.Path) == 1 {
 			return access{}, fail(name, "a flattened field's root matches any leaf of the object, which json_extract_scalar cannot express; name a leaf (%s.<key>)", name)
+		}
+		if m.Flattened && crossesItems(m.Path) {
+			return jsonArrayAccess(a, m.Path)
 		}
 		v, err := scalarPath(name, m.Path)
 		if err != nil {
@@ -230,4 +241,63 @@ func hasField(cols []Column, name string) bool {
 // isIP is true when text is an IPv4 or IPv6 address and NULL otherwise.
 func isIP(text string) string {
 	return fmt.Sprintf("contains('::/0', try(CAST(%s AS IPADDRESS)))", text)
+}
+
+// itemsKey is the key under which CloudTrail writes the elements of a list
+// in request parameters and response elements ({"instancesSet":
+// {"items": [...]}}).
+const itemsKey = "items"
+
+// crossesItems reports whether a raw path goes through a list wrapper
+// before its last key.
+func crossesItems(path []string) bool {
+	for _, k := range path[1:] {
+		if k == itemsKey {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonArrayAccess splits a flattened path at each "items" key: Elastic's
+// flattened field matches any element of those arrays, so the SQL walks
+// them by index.
+func jsonArrayAccess(a access, path []string) (access, error) {
+	top, ok := findColumn(path[:1])
+	if !ok || !top.JSONText {
+		return access{}, fail(a.field, "raw key %s is not a JSON-text column of the Athena CloudTrail table", path[0])
+	}
+	a.jsonRoot = top.Name
+	var cur []string
+	for _, k := range path[1:] {
+		cur = append(cur, k)
+		if k == itemsKey {
+			a.jsonArrays = append(a.jsonArrays, cur)
+			cur = nil
+		}
+	}
+	a.jsonLeaf = cur
+	for _, keys := range append(slices.Clone(a.jsonArrays), a.jsonLeaf) {
+		if _, bad, ok := jsonPath(keys); !ok {
+			return access{}, fail(a.field, "JSON key %q cannot be written in Trino's JSONPath (an empty key)", bad)
+		}
+	}
+	return a, nil
+}
+
+// jsonAny renders test over every value a flattened path with list
+// wrappers reaches: for each element of the first array (positions 1 to
+// json_array_length; json_array_get counts from 0), the rest of the path.
+// On an empty array Trino's sequence(1, 0) is [1, 0], whose elements
+// json_array_get finds absent, so nothing matches, as in DuckDB.
+func jsonAny(base string, typ ir.Type, arrays [][]string, leaf []string, depth int, test func(access) pred) string {
+	if len(arrays) == 0 {
+		p, _, _ := jsonPath(leaf)
+		return test(access{typ: typ, value: fmt.Sprintf("json_extract_scalar(%s, %s)", base, quoteLiteral(p)), raw: true}).sql
+	}
+	p, _, _ := jsonPath(arrays[0])
+	arr := fmt.Sprintf("json_extract(%s, %s)", base, quoteLiteral(p))
+	v := fmt.Sprintf("i%d", depth)
+	inner := jsonAny(fmt.Sprintf("json_array_get(%s, %s - 1)", arr, v), typ, arrays[1:], leaf, depth+1, test)
+	return fmt.Sprintf("cardinality(filter(sequence(1, json_array_length(%s)), %s -> %s)) > 0", arr, v, inner)
 }

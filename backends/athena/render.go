@@ -215,6 +215,9 @@ func termColumns(fields []string, report func(field, reason string)) []termColum
 		case a.union != nil:
 			report(f, "a field gathered from several sources cannot be a term in this backend")
 			continue
+		case a.jsonRoot != "":
+			report(f, "a request-parameter list (items) cannot be a term in this backend")
+			continue
 		case a.raw:
 			tc.expr = "nullif(" + a.value + ", '')"
 		default:

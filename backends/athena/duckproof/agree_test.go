@@ -116,6 +116,20 @@ func agreementEvents(t testing.TB) [][]byte {
 		{"v-tls-odd", map[string]any{"tlsDetails.tlsVersion": "weird"}},
 		{"v-key-dash", map[string]any{"requestParameters.s3-prefix": "x-y", "requestParameters.a.b": "deep"}},
 		{"v-num", map[string]any{"requestParameters.durationSeconds": 3600}},
+		{"v-sg-open", map[string]any{"eventName": "AuthorizeSecurityGroupIngress", "requestParameters": map[string]any{
+			"groupId": "sg-1", "ipPermissions": map[string]any{"items": []any{
+				map[string]any{"ipProtocol": "tcp", "fromPort": 22, "ipRanges": map[string]any{"items": []any{
+					map[string]any{"cidrIp": "10.0.0.0/8"}, map[string]any{"cidrIp": "0.0.0.0/0"}}}},
+				map[string]any{"ipProtocol": "tcp", "fromPort": 443, "ipv6Ranges": map[string]any{"items": []any{map[string]any{"cidrIpv6": "::/0"}}}},
+			}}}}},
+		{"v-sg-closed", map[string]any{"eventName": "AuthorizeSecurityGroupIngress", "requestParameters": map[string]any{
+			"groupId": "sg-2", "ipPermissions": map[string]any{"items": []any{
+				map[string]any{"ipProtocol": "tcp", "fromPort": 22, "ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "10.0.0.0/8"}}}},
+			}}}}},
+		{"v-sg-empty", map[string]any{"eventName": "AuthorizeSecurityGroupIngress", "requestParameters": map[string]any{
+			"groupId": "sg-3", "ipPermissions": map[string]any{"items": []any{}}}}},
+		{"v-groupset", map[string]any{"eventName": "ModifyInstanceAttribute", "requestParameters": map[string]any{
+			"instanceId": "i-1", "groupSet": map[string]any{"items": []any{map[string]any{"groupId": "sg-9"}}}}}},
 	}
 	for i, v := range vs {
 		raw = append(raw, variant(t, base, v.id, day.Add(time.Duration(i)*time.Minute), v.set))
@@ -179,6 +193,12 @@ func agreementCases() []agreeCase {
 		q("not of and", 10, not(and(kw("event.action", "ExportTableToPointInTime"), kw("aws.cloudtrail.error_code", "AccessDenied")))),
 		q("nested resources", 1, &ir.Nested{Path: "aws.cloudtrail.resources", X: and(wc("aws.cloudtrail.resources.arn", "", "logs"), kw("aws.cloudtrail.resources.type", "AWS::S3::Bucket"))}),
 		q("match all", 10, &ir.MatchAll{}),
+		q("sg open to the world", 1, or(kw("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp", "0.0.0.0/0"),
+			kw("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipv6Ranges.items.cidrIpv6", "::/0"))),
+		q("sg from port 22", 2, kw("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort", "22")),
+		q("sg cidr wildcard", 2, wc("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp", "10.", "")),
+		q("not sg open", 2, and(kw("event.action", "AuthorizeSecurityGroupIngress"), not(kw("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp", "0.0.0.0/0")))),
+		q("groupSet groupId exists", 1, exists("aws.cloudtrail.flattened.request_parameters.groupSet.items.groupId")),
 		{"new_terms user.name", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-2d", Expr: &ir.MatchAll{},
 			NewTerms: &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: "now-5000d"}}, 1},
 		{"new_terms account+user", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-2d", Expr: &ir.MatchAll{},

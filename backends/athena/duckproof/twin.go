@@ -44,6 +44,8 @@ type DB struct {
 //   - sequence(a, b): generate_series; element_at(array, i): a subscript
 //     (used to unnest an array of structs field by field, since Trino
 //     expands a row's fields into columns where DuckDB keeps one struct).
+//   - json_array_get(json, i): json_extract with an integer index (both
+//     count from 0, and from the end when negative).
 //   - contains(cidr, ip): Trino's IPADDRESS containment, done by the Go
 //     function cidr_contains; IPADDRESS itself is a VARCHAR alias, and a
 //     value that is not an address makes cidr_contains NULL, as Trino's
@@ -58,7 +60,8 @@ var trinoMacros = []string{
 	`CREATE MACRO date_format(ts, f) AS strftime(ts, f)`,
 	`CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)`,
 	`CREATE MACRO cardinality(l) AS len(l)`,
-	`CREATE MACRO sequence(a, b) AS generate_series(a, b)`,
+	`CREATE MACRO sequence(a, b) AS generate_series(CAST(a AS BIGINT), CAST(b AS BIGINT))`,
+	`CREATE MACRO json_array_get(j, i) AS json_extract(j, CAST(i AS BIGINT))`,
 	`CREATE MACRO element_at(l, i) AS l[i]`,
 	`CREATE MACRO contains(cidr, ip) AS cidr_contains(cidr, ip)`,
 }
