@@ -38,10 +38,9 @@ type gAnd struct {
 
 // gNot is NotQuery with SubQuery folded in.
 type gNot struct {
-	Pos   lexer.Position
-	Not   bool   `parser:"@Not?"`
-	Group *gOr   `parser:"( LParen @@ RParen"`
-	Expr  *gExpr `parser:"| @@ )"`
+	Not   *gKeyword `parser:"@@?"`
+	Group *gOr      `parser:"( LParen @@ RParen"`
+	Expr  *gExpr    `parser:"| @@ )"`
 }
 
 // gExpr is NestedQuery and Expression, with ListOfValues folded in.
@@ -64,10 +63,24 @@ type gAndValues struct {
 
 // gNotValues is NotListOfValues with ListOfValues folded in.
 type gNotValues struct {
-	Pos   lexer.Position
-	Not   bool       `parser:"@Not?"`
+	Not   *gKeyword  `parser:"@@?"`
 	Group *gOrValues `parser:"( LParen @@ RParen"`
 	Value *gLiteral  `parser:"| @@ )"`
+}
+
+// gKeyword is a `not` token. Like gLiteral it parses itself, which keeps
+// its position without participle injecting one into every gNot.
+type gKeyword struct {
+	tok lexer.Token
+}
+
+// Parse implements participle.Parseable.
+func (g *gKeyword) Parse(lex *lexer.PeekingLexer) error {
+	if lex.Peek().Type != tokNot {
+		return participle.NextMatch
+	}
+	g.tok = *lex.Next()
+	return nil
 }
 
 // gLiteral is Literal: one Quoted or Unquoted token. It parses itself

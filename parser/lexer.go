@@ -261,11 +261,15 @@ func (s *lexState) Next() (lexer.Token, error) {
 			return s.emit(tokLParen, i+1), nil
 		}
 		return s.emit(tokLBrace, i+1), nil
-	case ')':
-		s.depth--
-		return s.emit(tokRParen, i+1), nil
-	case '}':
-		s.depth--
+	case ')', '}':
+		// An unmatched closer is a syntax error at that token, so the
+		// count never needs to go below zero.
+		if s.depth > 0 {
+			s.depth--
+		}
+		if c == ')' {
+			return s.emit(tokRParen, i+1), nil
+		}
 		return s.emit(tokRBrace, i+1), nil
 	case ':':
 		return s.emit(tokColon, i+1), nil

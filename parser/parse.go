@@ -58,8 +58,8 @@ func (g *gNot) expr() Expr {
 	} else {
 		x = g.Expr.expr()
 	}
-	if g.Not {
-		return &Not{Pos: toPos(g.Pos), X: x}
+	if g.Not != nil {
+		return &Not{Pos: toPos(g.Not.tok.Pos), X: x}
 	}
 	return x
 }
@@ -109,8 +109,8 @@ func (g *gNotValues) expr() Expr {
 	} else {
 		x = g.Value.literal()
 	}
-	if g.Not {
-		return &Not{Pos: toPos(g.Pos), X: x}
+	if g.Not != nil {
+		return &Not{Pos: toPos(g.Not.tok.Pos), X: x}
 	}
 	return x
 }
