@@ -123,3 +123,38 @@ func safeFileName(id string) bool {
 	}
 	return true
 }
+
+// DSLDir holds the Query DSL files of DSLFiles.
+const DSLDir = Dir + "/dsl"
+
+// DSLFiles renders each rule's query as Elasticsearch Query DSL at
+// elastic/dsl/<rule_id>.json (for `--format dsl`), with the same error
+// handling as Files.
+func DSLFiles(rules []*ir.Rule) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	var errs diag.List
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		if !safeFileName(r.ID) {
+			errs.Add(diag.Diagnostic{
+				Pos: r.KeyPos("id"), Code: "untranslatable", RuleID: ruleName(r), Key: "id",
+				Msg:  "target " + Target + ": rule_id " + r.ID + " cannot be a file name",
+				Hint: "use a UUID as the rule id",
+			})
+			continue
+		}
+		dsl, err := RenderDSL(r.Expr)
+		if err != nil {
+			errs = appendErr(errs, r, err)
+			continue
+		}
+		out[path.Join(DSLDir, r.ID+".json")] = dsl
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return out, errs
+	}
+	return out, nil
+}

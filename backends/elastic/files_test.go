@@ -107,3 +107,25 @@ func TestFilesErrors(t *testing.T) {
 		t.Errorf("rules.ndjson should hold the good rule only:\n%s", files[ImportFile])
 	}
 }
+
+func TestDSLFiles(t *testing.T) {
+	rules := sampleRules()
+	files, err := DSLFiles(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(rules) {
+		t.Fatalf("%d files for %d rules", len(files), len(rules))
+	}
+	for _, r := range rules {
+		want, _ := RenderDSL(r.Expr)
+		if got := files["elastic/dsl/"+r.ID+".json"]; !bytes.Equal(got, want) {
+			t.Errorf("elastic/dsl/%s.json = %q, want %q", r.ID, got, want)
+		}
+	}
+	bad := thresholdRule()
+	bad.ID, bad.Expr = "a/b", nil
+	if _, err := DSLFiles([]*ir.Rule{bad}); err == nil || !strings.Contains(err.Error(), "cannot be a file name") {
+		t.Errorf("error = %v", err)
+	}
+}
