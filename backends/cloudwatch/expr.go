@@ -134,12 +134,69 @@ func (t *translator) accesses(f ir.Field) ([]access, string) {
 			}
 			return out, ""
 		}
+		if m.Flattened {
+			var out []access
+			for _, path := range t.itemsExpansions(m.Path) {
+				name := fieldRef(path)
+				out = append(out, access{ref: name, guard: name, typ: typ, when: eventName})
+			}
+			return out, ""
+		}
 		name := fieldRef(cloudtrail.PathString(m.Path))
 		return []access{{ref: name, guard: name, typ: typ, when: eventName}}, ""
 	case cloudtrail.Derived:
 		return t.derived(m, typ, eventName)
 	}
 	return nil, "the source profile cannot produce this field"
+}
+
+// itemsExpansions lists the Logs Insights names of a flattened path.
+// Elasticsearch's flattened type crosses arrays at any depth, Logs Insights
+// only by index. CloudTrail writes EC2-style lists as {"items": [...]}, so
+// after each non-final "items" segment the path is also tried with indexes
+// (items.0 ... items.N-1, fewer per level when several levels nest, at
+// most 32 combinations); the plain path is always tried too. Arrays under
+// other keys are not crossed (see docs/cloudwatch.md).
+func (t *translator) itemsExpansions(path []string) []string {
+	var at []int
+	for i, seg := range path[:len(path)-1] {
+		if seg == "items" {
+			at = append(at, i)
+		}
+	}
+	out := []string{cloudtrail.PathString(path)}
+	if len(at) == 0 {
+		return out
+	}
+	per := t.opts.arrayElements()
+	for pow(per, len(at)) > 32 && per > 1 {
+		per--
+	}
+	var walk func(level int, segs []string)
+	walk = func(level int, segs []string) {
+		if level == len(at) {
+			out = append(out, strings.Join(segs, "."))
+			return
+		}
+		next := len(path)
+		if level+1 < len(at) {
+			next = at[level+1] + 1
+		}
+		for i := 0; i < per; i++ {
+			s := append(append(append([]string(nil), segs...), strconv.Itoa(i)), path[at[level]+1:next]...)
+			walk(level+1, s)
+		}
+	}
+	walk(0, append([]string(nil), path[:at[0]+1]...))
+	return out
+}
+
+func pow(b, n int) int {
+	r := 1
+	for range n {
+		r *= b
+	}
+	return r
 }
 
 func (t *translator) derived(m cloudtrail.Mapping, typ ir.Type, eventName cond) ([]access, string) {

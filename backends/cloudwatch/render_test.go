@@ -173,3 +173,16 @@ func TestArtifacts(t *testing.T) {
 		t.Errorf("Files: %d files, diags %v", len(files), diags)
 	}
 }
+
+func TestItemsExpansions(t *testing.T) {
+	tr := &translator{}
+	got := tr.itemsExpansions(strings.Split("requestParameters.ipPermissions.items.ipRanges.items.cidrIp", "."))
+	if len(got) != 1+25 || got[0] != "requestParameters.ipPermissions.items.ipRanges.items.cidrIp" ||
+		got[1] != "requestParameters.ipPermissions.items.0.ipRanges.items.0.cidrIp" ||
+		got[25] != "requestParameters.ipPermissions.items.4.ipRanges.items.4.cidrIp" {
+		t.Errorf("expansions %d: %v", len(got), got)
+	}
+	if got := tr.itemsExpansions([]string{"requestParameters", "items"}); len(got) != 1 {
+		t.Errorf("a final items segment is a value, not an array: %v", got)
+	}
+}

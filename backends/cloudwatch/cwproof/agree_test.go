@@ -200,3 +200,38 @@ func TestThresholdAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestFlattenedItemsArrays checks the items-index strategy on EC2-style
+// request parameters against the evaluator, which crosses arrays at any
+// depth.
+func TestFlattenedItemsArrays(t *testing.T) {
+	mk := func(id, cidrs string) []byte {
+		return []byte(`{"eventID":"` + id + `","eventTime":"2025-03-13T18:30:00Z","eventName":"AuthorizeSecurityGroupIngress",` +
+			`"requestParameters":{"groupId":"sg-1","ipPermissions":{"items":[{"fromPort":22,"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"}]}},` +
+			`{"fromPort":443,"ipRanges":{"items":[` + cidrs + `]}}]}}}`)
+	}
+	raw := [][]byte{
+		mk("open", `{"cidrIp":"192.168.0.0/16"},{"cidrIp":"0.0.0.0/0"}`),
+		mk("closed", `{"cidrIp":"192.168.0.0/16"}`),
+		[]byte(`{"eventID":"other","eventTime":"2025-03-13T18:30:00Z","eventName":"DescribeInstances"}`),
+	}
+	for _, q := range []string{
+		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: "0.0.0.0/0"`,
+		`not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: "0.0.0.0/0"`,
+		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 443`,
+		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 22 and not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: 192.168.*`,
+	} {
+		rule := &ir.Rule{ID: "sg", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, q, nil)}
+		want := evalAlerts(t, rule, raw, scenarioAt)
+		if len(want) == 0 || len(want) == len(raw) {
+			t.Errorf("%s: the evaluator gives %v; the case does not separate the events", q, want)
+		}
+		got, err := Alerts(rule, raw, scenarioAt)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if !sameAlerts(got, want) {
+			t.Errorf("%s\n interpreter %v\n evaluator   %v", q, got, want)
+		}
+	}
+}
