@@ -363,7 +363,7 @@ func (l *lowerer) typedValue(f ir.Field, v *parser.Literal, inRange bool) (ir.Va
 				"compare numbers with a value or a range: f >= 1000 and f < 2000")
 		}
 		n, err := strconv.ParseFloat(v.Value, 64)
-		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+		if err != nil || !isDecimal(v.Value) || math.IsInf(n, 0) {
 			return bad(fmt.Sprintf("%s is a %s field and %s is not a number", f.Name, kind, v.Raw),
 				"write a decimal number such as 443 or 0.5")
 		}
@@ -400,6 +400,41 @@ func (l *lowerer) typedValue(f ir.Field, v *parser.Literal, inRange bool) (ir.Va
 		}
 	}
 	return val, true
+}
+
+// isDecimal reports whether s is a decimal number: an optional sign,
+// digits with an optional fraction, and an optional exponent (no hex, no
+// underscores, no inf or nan, which strconv would accept).
+func isDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // typeName names a field's type for messages: the Elasticsearch type when

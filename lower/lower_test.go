@@ -164,6 +164,11 @@ func TestLowerDiagnostics(t *testing.T) {
 			"1:18: error[bad-value]: destination.port is a long field and http is not a number (key destination.port) hint: write a decimal number such as 443 or 0.5"},
 		{"destination.port:44*", false,
 			"1:18: error[bad-value]: destination.port is a long field; wildcards apply only to text values (key destination.port) hint: compare numbers with a value or a range: f >= 1000 and f < 2000"},
+		{"destination.port:(0x10 or 1_000 or inf or 1e or .5)", false,
+			"1:19: error[bad-value]: destination.port is a long field and 0x10 is not a number (key destination.port) hint: write a decimal number such as 443 or 0.5\n" +
+				"1:27: error[bad-value]: destination.port is a long field and 1_000 is not a number (key destination.port) hint: write a decimal number such as 443 or 0.5\n" +
+				"1:36: error[bad-value]: destination.port is a long field and inf is not a number (key destination.port) hint: write a decimal number such as 443 or 0.5\n" +
+				"1:43: error[bad-value]: destination.port is a long field and 1e is not a number (key destination.port) hint: write a decimal number such as 443 or 0.5"},
 		{"dryRun:yes", false,
 			"1:8: error[bad-value]: dryRun is a boolean field and yes is neither true nor false (key dryRun) hint: write true or false"},
 		{"a:b and\n  source.ip:(10.0.0.0/8 or 300.1.1.1)", false,

@@ -46,7 +46,6 @@ func newSyntaxError(query string, lx *lexState, err error) error {
 		found       lexer.Token
 		stack       []bracket
 	)
-	prev.Type, prev2.Type = 0, 0
 	for {
 		t, _ := relex.Next()
 		if t.Pos.Offset >= at || t.Type == tokEOF {

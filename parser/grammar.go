@@ -100,6 +100,10 @@ func (g *gLiteral) Parse(lex *lexer.PeekingLexer) error {
 	return nil
 }
 
+// grammar is the KQL parser. Lookahead 0 commits a group as soon as it has
+// consumed a token, so participle reports an error at the token that broke
+// the group (`f:(a or )` fails at ")", as in Kibana), not where the group
+// began.
 var grammar = participle.MustBuild[gQuery](
 	participle.Lexer(kqlLexer{}),
 	participle.UseLookahead(0),

@@ -96,8 +96,9 @@ type invalidToken struct {
 	hint   string
 }
 
-// isSpace reports whether c starts a KQL whitespace character: space, tab,
-// CR, LF, or U+00A0 (encoded C2 A0). It returns the encoded length, or 0.
+// spaceLen reports whether s[i] starts a KQL whitespace character (space,
+// tab, CR, LF, or U+00A0, encoded C2 A0): it returns the character's
+// encoded length, or 0.
 func spaceLen(s string, i int) int {
 	switch s[i] {
 	case ' ', '\t', '\r', '\n':
@@ -140,8 +141,8 @@ func wordAt(s string, i int, word string) bool {
 }
 
 // binaryKeywordAt checks for Kibana's `Or`/`And` at i, which must be a
-// whitespace run: Space+ ('or'|'and') Space+. It returns the token type and
-// the keyword's offset, or 0 when there is none.
+// whitespace run: Space+ ('or'|'and') Space+. It returns the token type,
+// the keyword's offset and its length, or a zero type when there is none.
 func binaryKeywordAt(s string, i int) (lexer.TokenType, int, int) {
 	j := skipSpaces(s, i)
 	if j == i {
