@@ -219,7 +219,7 @@ func TestFlattenedItemsArrays(t *testing.T) {
 		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: "0.0.0.0/0"`,
 		`not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: "0.0.0.0/0"`,
 		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 443`,
-		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 22 and not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: 192.168.*`,
+		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 22 and not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0*`,
 	} {
 		rule := &ir.Rule{ID: "sg", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, q, nil)}
 		want := evalAlerts(t, rule, raw, scenarioAt)
