@@ -109,6 +109,9 @@ func FromTOMLData(doc map[string]any, source string) Result {
 		}
 	}
 	r := fromAPI(api, source)
+	if _, ok := doc["transform"]; ok && r.OK() {
+		r.Dropped = append(r.Dropped, droppedWhy["transform"])
+	}
 	base := filepath.Base(source)
 	if strings.HasSuffix(strings.ToLower(base), ".toml") {
 		r.FileName = strings.TrimSuffix(base, filepath.Ext(base)) + ".yml"

@@ -120,3 +120,20 @@ func TestSnakeCase(t *testing.T) {
 		t.Errorf("snakeCase = %q", got)
 	}
 }
+
+func TestTOMLTransformReported(t *testing.T) {
+	doc := map[string]any{
+		"rule": map[string]any{
+			"rule_id": "0f0b4a4e-8a0e-4c1e-9a43-6e8e3c9d1a01", "name": "n", "description": "d",
+			"type": "query", "language": "kuery", "severity": "low", "risk_score": int64(21), "query": "x:y",
+		},
+		"transform": map[string]any{"osquery": []any{map[string]any{"label": "l", "query": "SELECT 1"}}},
+	}
+	r := FromTOMLData(doc, "rule.toml")
+	if !r.OK() || !slices.Contains(r.Dropped, droppedWhy["transform"]) {
+		t.Errorf("transform not reported: %+v", r.Dropped)
+	}
+	if r.FileName != "rule.yml" {
+		t.Errorf("FileName = %q", r.FileName)
+	}
+}
