@@ -346,3 +346,29 @@ func TestImportKibanaExport(t *testing.T) {
 		t.Errorf("new_terms from the API shape: %+v", nt.NewTerms)
 	}
 }
+
+// TestImportKibanaJSON imports the single new_terms rule of the examples
+// (a .json file holding one export line).
+func TestImportKibanaJSON(t *testing.T) {
+	path := "../../shared/schema/examples/kibana_export_new_terms_rule.json"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("example not available: %v", err)
+	}
+	results, err := File(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || !results[0].OK() {
+		t.Fatalf("results: %+v", results)
+	}
+	var got importedRule
+	if err := yaml.Unmarshal(results[0].YAML, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != "new_terms" || got.NewTerms == nil || !slices.Equal(got.NewTerms.Fields, []string{"user.id", "source.ip"}) || got.NewTerms.HistoryWindowStart != "now-30d" {
+		t.Errorf("imported %+v", got)
+	}
+	if results[0].FileName != snakeCase(got.Name)+".yml" {
+		t.Errorf("FileName %q for name %q", results[0].FileName, got.Name)
+	}
+}
