@@ -54,6 +54,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// DefaultMaxSignals is Kibana's max_signals when a rule does not set it:
+// one run raises at most that many alerts, so each statement has a LIMIT.
+const DefaultMaxSignals = 100
+
 // Output columns. Every statement names its columns so that a row maps
 // onto an ir.Alert: event_id is the alert's event, term_1..term_n its
 // terms (new_terms and threshold fields in rule order), hits the number of
@@ -101,6 +105,10 @@ func Render(rule *ir.Rule, opts Options) (string, error) {
 	}
 	var s statement
 	s.table, s.now, s.start, s.where = opts.Table, now, start, where.sql
+	s.maxSignals = rule.MaxSignals
+	if s.maxSignals <= 0 {
+		s.maxSignals = DefaultMaxSignals
+	}
 	switch rule.Type {
 	case ir.NewTerms:
 		if rule.NewTerms == nil || len(rule.NewTerms.Fields) == 0 {
@@ -245,6 +253,7 @@ type statement struct {
 	terms        []termColumn
 	threshold    *ir.ThresholdSpec
 	cardinality  []cardinalityTest
+	maxSignals   int
 }
 
 const eventTS = "from_iso8601_timestamp(eventtime)"
@@ -272,7 +281,7 @@ func (s statement) query() string {
 	b.WriteString("       sourceipaddress AS source_address, awsregion AS aws_region\n")
 	fmt.Fprintf(&b, "FROM %s\n", s.table)
 	s.scope(&b, s.start, "")
-	b.WriteString("ORDER BY eventtime, eventid")
+	fmt.Fprintf(&b, "ORDER BY eventtime, eventid\nLIMIT %d", s.maxSignals)
 	return b.String()
 }
 
@@ -325,7 +334,7 @@ func (s statement) newTerms() string {
 	s.termsPresent(&b)
 	fmt.Fprintf(&b, "GROUP BY %s\n", terms)
 	fmt.Fprintf(&b, "HAVING min(ts) >= %s\n", s.start)
-	b.WriteString("ORDER BY first_seen, event_id")
+	fmt.Fprintf(&b, "ORDER BY first_seen, event_id\nLIMIT %d", s.maxSignals)
 	return b.String()
 }
 
@@ -353,5 +362,6 @@ func (s statement) thresholdSQL() string {
 	if terms != "" {
 		fmt.Fprintf(&b, "\nORDER BY %s", terms)
 	}
+	fmt.Fprintf(&b, "\nLIMIT %d", s.maxSignals)
 	return b.String()
 }

@@ -146,7 +146,7 @@ type agreeCase struct {
 }
 
 func queryRule(e ir.Expr) *ir.Rule {
-	return &ir.Rule{ID: "r", Type: ir.Query, From: "now-5000d", Expr: e}
+	return &ir.Rule{ID: "r", Type: ir.Query, From: "now-5000d", MaxSignals: 10000, Expr: e}
 }
 
 func agreementCases() []agreeCase {
@@ -199,6 +199,9 @@ func agreementCases() []agreeCase {
 		q("sg cidr wildcard", 2, wc("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp", "10.", "")),
 		q("not sg open", 2, and(kw("event.action", "AuthorizeSecurityGroupIngress"), not(kw("aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp", "0.0.0.0/0")))),
 		q("groupSet groupId exists", 1, exists("aws.cloudtrail.flattened.request_parameters.groupSet.items.groupId")),
+		{"max_signals query", &ir.Rule{ID: "r", Type: ir.Query, From: "now-5000d", MaxSignals: 3, Expr: &ir.MatchAll{}}, 3},
+		{"max_signals new_terms", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-5000d", MaxSignals: 2, Expr: &ir.MatchAll{},
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"event.action"}, HistoryWindowStart: "now-6000d"}}, 2},
 		{"new_terms user.name", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-2d", Expr: &ir.MatchAll{},
 			NewTerms: &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: "now-5000d"}}, 1},
 		{"new_terms account+user", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-2d", Expr: &ir.MatchAll{},
@@ -232,7 +235,9 @@ func TestAgreesWithEvaluator(t *testing.T) {
 	agreed := 0
 	for _, c := range agreementCases() {
 		t.Run(c.name, func(t *testing.T) {
-			c.rule.MaxSignals = 1000
+			if c.rule.MaxSignals == 0 {
+				c.rule.MaxSignals = 1000
+			}
 			query, err := athena.Render(c.rule, athena.Options{At: agreeAt})
 			if err != nil {
 				t.Fatal(err)
