@@ -24,7 +24,8 @@ type commandAST struct {
 	Sort    []*sortKeyAST   `parser:" | 'sort':Ident @@ ( ',':Punct @@ )*"`
 	Limit   *string         `parser:" | 'limit':Ident @Number"`
 	Display []*arithAST     `parser:" | 'display':Ident @@ ( ',':Punct @@ )*"`
-	Dedup   []*arithAST     `parser:" | 'dedup':Ident @@ ( ',':Punct @@ )* )"`
+	Dedup   []*arithAST     `parser:" | 'dedup':Ident @@ ( ',':Punct @@ )*"`
+	Unnest  *unnestAST      `parser:" | 'unnest':Ident @@ )"`
 }
 
 type namedExprAST struct {
@@ -32,6 +33,11 @@ type namedExprAST struct {
 	EndPos lexer.Position
 	X      *orAST  `parser:"@@"`
 	Alias  *string `parser:"( 'as':Ident @(Ident | QIdent) )?"`
+}
+
+type unnestAST struct {
+	X    *arithAST `parser:"@@"`
+	Into string    `parser:"'into':Ident @(Ident | QIdent)"`
 }
 
 type statsAST struct {

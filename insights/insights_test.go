@@ -316,3 +316,25 @@ func TestLiteralsThatLookLikeSyntax(t *testing.T) {
 		}
 	}
 }
+
+// TestUnnest follows the documented example: one record per list element,
+// other fields kept.
+func TestUnnest(t *testing.T) {
+	evs := []Event{
+		{Timestamp: time.Unix(2, 0), Message: []byte(`{"id":"a","events":[{"name":"exception"},{"name":"user action"}]}`)},
+		{Timestamp: time.Unix(1, 0), Message: []byte(`{"id":"b","events":{"name":"single"}}`)},
+		{Timestamp: time.Unix(1, 0), Message: []byte(`{"id":"c"}`)},
+	}
+	res := run(t, evs, `fields jsonParse(@message) as json_message | unnest json_message.events into event | display id, event.name`)
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, r["id"]+":"+r["event.name"])
+	}
+	if want := []string{"a:exception", "a:user action", "b:single"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	res = run(t, evs, `fields jsonParse(@message) as js | unnest js.events into e | stats count(*) as n by e.name | sort e.name`)
+	if len(res.Rows) != 3 || res.Rows[0]["e.name"] != "exception" || res.Rows[0]["n"] != "1" {
+		t.Errorf("stats after unnest: %v", res.Rows)
+	}
+}

@@ -37,6 +37,9 @@ type command struct {
 	limit int
 	// display, dedup
 	names []string
+	// unnest
+	list evalFn
+	into string
 }
 
 type namedFn struct {
@@ -120,6 +123,9 @@ func (q *Query) compileCommand(c *commandAST) (command, error) {
 			return command{}, compileError(c.Pos, "limit needs a positive whole number, not %s", *c.Limit)
 		}
 		return command{name: "limit", limit: n}, nil
+	case c.Unnest != nil:
+		f, err := compileArith(c.Unnest.X)
+		return command{name: "unnest", list: f, into: c.Unnest.Into}, err
 	case c.Display != nil, c.Dedup != nil:
 		name, list := "display", c.Display
 		if c.Dedup != nil {
@@ -231,6 +237,8 @@ func (q *Query) RunDataset(ds *Dataset, start, end time.Time) Result {
 			display = c.names
 		case "dedup":
 			rows = dedup(c.names, rows)
+		case "unnest":
+			rows = unnest(c, rows)
 		}
 	}
 	if display != nil {
@@ -316,4 +324,34 @@ func groupKey(r *row, names []string) (string, bool) {
 		fmt.Fprintf(&b, "%d:%d:%s;", v.k, len(s), s)
 	}
 	return b.String(), true
+}
+
+// unnest replaces each row by one row per element of a list (from
+// jsonParse), with the element in the into field and every other field
+// from the original row. Any other non-null value counts as a list of one
+// item, as documented; a null yields no row.
+func unnest(c command, rows []*row) []*row {
+	var out []*row
+	for _, r := range rows {
+		v := c.list(r)
+		var elems []value
+		switch v.k {
+		case kNull:
+		case kList:
+			for _, x := range v.o.([]any) {
+				elems = append(elems, fromJSON(x))
+			}
+		default:
+			elems = []value{v}
+		}
+		for _, e := range elems {
+			n := &row{rec: r.rec, now: r.now, cols: make(map[string]value, len(r.cols)+1)}
+			for k, x := range r.cols {
+				n.cols[k] = x
+			}
+			n.cols[c.into] = e
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -141,22 +141,37 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 		if rule.Type == ir.Threshold {
 			key = "threshold.field"
 		}
-		var computed []string
-		var present []cond
+		var computed, unnests []string
+		var present, elemPresent []cond
 		for i, f := range fields {
 			g := t.groupField(rule.KeyPos(key), f, i)
 			if g.compute != "" {
 				computed = append(computed, g.compute+" as "+g.column)
 			}
-			present = append(present, g.present)
+			if g.unnest != "" {
+				unnests = append(unnests, "unnest "+g.unnest)
+				elemPresent = append(elemPresent, g.present)
+			} else {
+				present = append(present, g.present)
+			}
 			out.Terms = append(out.Terms, g.column)
+		}
+		writeFilter(and(append([]cond{filter}, present...)...))
+		if len(unnests) > 0 {
+			computed = append(computed, "jsonParse(@message) as "+recordAlias)
 		}
 		if len(computed) > 0 {
 			b.WriteString("fields ")
 			b.WriteString(strings.Join(computed, ", "))
 			b.WriteString("\n| ")
 		}
-		writeFilter(and(append([]cond{filter}, present...)...))
+		for _, u := range unnests {
+			b.WriteString(u)
+			b.WriteString("\n| ")
+		}
+		if len(elemPresent) > 0 {
+			writeFilter(and(elemPresent...))
+		}
 		if rule.Type == ir.NewTerms {
 			from, err := fromMillis(rule, opts)
 			if err != "" {
@@ -172,8 +187,8 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			var card []string
 			for i, c := range rule.Threshold.Cardinality {
 				g := t.groupField(rule.KeyPos("threshold.cardinality"), c.Field, i)
-				if g.compute != "" {
-					t.fail(rule.KeyPos("threshold.cardinality"), c.Field, "a cardinality field must be a plain field")
+				if g.compute != "" || g.unnest != "" {
+					t.fail(rule.KeyPos("threshold.cardinality"), c.Field, "a cardinality field must be a plain field with one value per record")
 				}
 				col := "detcCardinality" + strconv.Itoa(i)
 				fmt.Fprintf(&b, ", count_distinct(%s) as %s", g.column, col)
@@ -243,11 +258,19 @@ func fromMillis(rule *ir.Rule, opts Options) (string, string) {
 	return "", fmt.Sprintf("from %q has no fixed length (months, years or rounding) and no run time was given", from)
 }
 
+// recordAlias names the jsonParse(@message) result that array fields are
+// unnested from.
+const recordAlias = "detcRecord"
+
 // groupBy is a new_terms or threshold field as a stats by-column.
 type groupBy struct {
 	column  string // the by-column name
 	compute string // an expression to compute first with `fields`, if any
-	present cond   // the records that hold a value
+	// unnest, for a field read from an array of objects, is the unnest
+	// command's argument ("detcRecord.resources into detcElement0"):
+	// each element becomes a row, so each array value is a candidate term.
+	unnest  string
+	present cond // the records (or, with unnest, the elements) that hold a value
 }
 
 func (t *translator) groupField(pos diag.Pos, field string, i int) groupBy {
@@ -260,6 +283,10 @@ func (t *translator) groupField(pos diag.Pos, field string, i int) groupBy {
 	case m.Kind == cloudtrail.Direct && len(m.Array) == 0 && m.EventName == "" && !(m.Flattened && len(m.Path) == 1):
 		name := fieldRef(cloudtrail.PathString(m.Path))
 		return groupBy{column: name, present: presentAtom(name)}
+	case m.Kind == cloudtrail.Direct && len(m.Array) > 0 && m.EventName == "" && !m.Flattened:
+		elem := "detcElement" + strconv.Itoa(i)
+		col := elem + "." + fieldRef(cloudtrail.PathString(m.Path))
+		return groupBy{column: col, unnest: recordAlias + "." + fieldRef(cloudtrail.PathString(m.Array)) + " into " + elem, present: presentAtom(col)}
 	case m.Kind == cloudtrail.Derived && m.Derived == cloudtrail.Coalesce:
 		var srcs []string
 		var has []cond

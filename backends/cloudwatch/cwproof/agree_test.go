@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,6 +233,49 @@ func TestFlattenedItemsArrays(t *testing.T) {
 		}
 		if !sameAlerts(got, want) {
 			t.Errorf("%s\n interpreter %v\n evaluator   %v", q, got, want)
+		}
+	}
+}
+
+// TestArrayTermsAgree: new_terms and threshold on a field of an array of
+// objects (resources[].ARN), where each element is a candidate term; the
+// query unnests jsonParse(@message).resources.
+func TestArrayTermsAgree(t *testing.T) {
+	mk := func(id, at string, arns ...string) []byte {
+		var res []string
+		for _, a := range arns {
+			res = append(res, `{"ARN":"`+a+`","type":"AWS::S3::Bucket","accountId":"111122223333"}`)
+		}
+		return []byte(`{"eventID":"` + id + `","eventTime":"` + at + `","eventName":"PutBucketPolicy","userIdentity":{"accountId":"1"},` +
+			`"resources":[` + strings.Join(res, ",") + `]}`)
+	}
+	raw := [][]byte{
+		mk("old", "2025-03-10T00:00:00Z", "arn:b1"),
+		mk("now1", "2025-03-13T18:31:00Z", "arn:b1", "arn:b2"),
+		mk("now2", "2025-03-13T18:32:00Z", "arn:b3", "arn:b2"),
+		mk("none", "2025-03-13T18:33:00Z"),
+		[]byte(`{"eventID":"nores","eventTime":"2025-03-13T18:33:30Z","eventName":"PutBucketPolicy"}`),
+	}
+	expr := evaltest.MustLower(t, `event.action: PutBucketPolicy`, nil)
+	rules := []*ir.Rule{
+		{ID: "nt", Type: ir.NewTerms, From: "now-6m", Expr: expr,
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"aws.cloudtrail.resources.arn"}, HistoryWindowStart: "now-14d"}},
+		{ID: "nt2", Type: ir.NewTerms, From: "now-6m", Expr: expr,
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"cloud.account.id", "aws.cloudtrail.resources.arn"}, HistoryWindowStart: "now-14d"}},
+		{ID: "th", Type: ir.Threshold, From: "now-6m", Expr: expr,
+			Threshold: &ir.ThresholdSpec{Fields: []string{"aws.cloudtrail.resources.arn"}, Value: 2}},
+	}
+	for _, rule := range rules {
+		want := evalAlerts(t, rule, raw, scenarioAt)
+		got, err := Alerts(rule, raw, scenarioAt)
+		if err != nil {
+			t.Fatalf("%s: %v", rule.ID, err)
+		}
+		if !sameAlerts(got, want) {
+			t.Errorf("%s\n interpreter %v\n evaluator   %v", rule.ID, got, want)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no alerts; the case proves nothing", rule.ID)
 		}
 	}
 }
