@@ -29,6 +29,8 @@ func TestUntranslatable(t *testing.T) {
 		{term("aws.cloudtrail.management_event", "true", ir.Keyword), "aws.cloudtrail.management_event", "not a column of the Athena CloudTrail table"},
 		{term("aws.cloudtrail.flattened.request_parameters", "x", ir.Keyword), "aws.cloudtrail.flattened.request_parameters", "root matches any leaf"},
 		{&ir.FreeText{Value: ir.Value{Text: "x"}}, "", "free text"},
+		{term("aws.cloudtrail.flattened.request_parameters.a..b", "x", ir.Keyword), "aws.cloudtrail.flattened.request_parameters.a..b", "empty key"},
+		{term("user_agent.name", "Chrome", ir.Keyword), "user_agent.name", "user_agent processor"},
 	}
 	for _, c := range cases {
 		rule := &ir.Rule{ID: "rule-1", Type: ir.Query, From: "now-6m", Expr: c.expr, File: "r.yml"}
