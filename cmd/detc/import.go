@@ -35,14 +35,14 @@ Without -o a single rule is written to stdout.
 
 Exit status: 0 when every input was read (skipped rules are reported, not
 failures), 1 when a file could not be read or nothing was imported,
-2 on a usage error.
+2 on a usage error. docs/import.md lists what is converted and what is not.
 
-Example:
+Examples:
   detc import elastic -o rules/aws/ detection-rules/rules/integrations/aws/
   detc import elastic persistence_iam_group_creation.toml > persistence_iam_group_creation.yml
   detc import elastic -o rules/ rules_export.ndjson`,
 		Flags: func(fs *pflag.FlagSet) {
-			fs.StringVarP(&outDir, "output", "o", "", "write one `DIR/NAME.yml` per imported rule")
+			fs.StringVarP(&outDir, "output", "o", "", "write each imported rule to `DIR`/NAME.yml")
 		},
 		Run: func(env *runEnv, args []string) int { return runImport(env, args, outDir) },
 	})
