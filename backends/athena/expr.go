@@ -110,8 +110,6 @@ func (r *exprRenderer) list(xs []ir.Expr, op string) pred {
 // and applies test to each.
 func (r *exprRenderer) field(pos diag.Pos, f ir.Field, test func(access) pred) pred {
 	if f.Wildcard {
-		var parts []ir.Expr
-		_ = parts
 		var ors []string
 		nullable := false
 		for _, cf := range catalog.Match(f.Name) {
