@@ -3840,6 +3840,7 @@ var services = map[string]*Service{
 			"CancelHandshake":                            {Name: "CancelHandshake", Parameters: []string{"HandshakeId"}},
 			"CloseAccount":                               {Name: "CloseAccount", Parameters: []string{"AccountId"}},
 			"CreateAccount":                              {Name: "CreateAccount", Parameters: []string{"AccountName", "Email", "IamUserAccessToBilling", "RoleName", "Tags"}, Nested: []string{"Key", "Value"}},
+			"CreateAccountResult":                        {Name: "CreateAccountResult", ServiceEvent: true},
 			"CreateGovCloudAccount":                      {Name: "CreateGovCloudAccount", Parameters: []string{"AccountName", "Email", "IamUserAccessToBilling", "RoleName", "Tags"}, Nested: []string{"Key", "Value"}},
 			"CreateOrganization":                         {Name: "CreateOrganization", Parameters: []string{"FeatureSet"}},
 			"CreateOrganizationalUnit":                   {Name: "CreateOrganizationalUnit", Parameters: []string{"Name", "ParentId", "Tags"}, Nested: []string{"Key", "Value"}},

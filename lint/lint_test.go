@@ -239,19 +239,35 @@ func TestPatternKeys(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	ops := []string{"CreateCacheSecurityGroup", "DescribeOrganizationalUnit", "Scan"}
+	ops := []string{"CreateCacheSecurityGroup", "DescribeOrganization", "DescribeOrganizationalUnit", "Scan", "PutEventSelectors"}
 	cases := map[string]string{
-		"Create Cache Security Group": "CreateCacheSecurityGroup",
-		"CreateCache":                 "CreateCacheSecurityGroup",
-		"Create":                      "",
-		"DescribeOrgnanizationalUnit": "DescribeOrganizationalUnit",
-		"scan":                        "Scan",
-		"Query":                       "",
+		"Create Cache Security Group":    "CreateCacheSecurityGroup",
+		"CreateCacheSecurityGroupResult": "",
+		"DescribeOrganizationalUnitt":    "DescribeOrganizationalUnit",
+		"CreateCacheGroup":               "",
+		"CreateSecurityCacheGroup":       "",
+		"CreateCache":                    "CreateCacheSecurityGroup",
+		"Create":                         "",
+		"DescribeOrgnanizationalUnit":    "DescribeOrganizationalUnit",
+		"scan":                           "Scan",
+		"Query":                          "",
 	}
 	for in, want := range cases {
 		if got := suggest(in, ops); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+	for in, want := range map[string]string{
+		"PutAdvancedEventSelectors": "PutEventSelectors",
+		"PutEventSelectorsAdvanced": "",
+		"AdvancedPutEventSelectors": "",
+	} {
+		if got := suggest(in, ops); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := camelWords("CreateIPSet"); !slices.Equal(got, []string{"create", "ip", "set"}) {
+		t.Errorf("camelWords = %q", got)
 	}
 	if d := distance("kitten", "sitting"); d != 3 {
 		t.Errorf("distance = %d", d)

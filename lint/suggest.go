@@ -5,10 +5,20 @@ import (
 	"strings"
 )
 
-// suggest returns the candidate closest to name (ignoring case, spaces and
-// underscores) when it is close enough to be a likely typo, else "". A
-// candidate that name is the start of (ReplaceIamInstanceProfile for
-// ReplaceIamInstanceProfileAssociation) counts as close.
+// suggest returns the candidate that name looks like a misspelling of, or
+// "". Close means, in this order:
+//
+//   - equal ignoring case, spaces and underscores (Create Cache Security
+//     Group, describeimages);
+//   - the start of a candidate, at least 8 characters
+//     (ReplaceIamInstanceProfile for ReplaceIamInstanceProfileAssociation);
+//   - a candidate with one CamelCase word inserted before its last word
+//     (PutAdvancedEventSelectors for PutEventSelectors);
+//   - within max(2, len/8) edits (ExportTableToPointIntime).
+//
+// A name made of a candidate followed by more words (CreateAccountResult
+// after CreateAccount) gets no suggestion: that is how services name the
+// events they log themselves, which the table may not list.
 func suggest(name string, candidates []string) string {
 	lower := strings.ToLower(name)
 	squeezed := strings.NewReplacer(" ", "", "_", "").Replace(lower)
@@ -16,6 +26,11 @@ func suggest(name string, candidates []string) string {
 	for _, c := range sorted {
 		if strings.ToLower(c) == squeezed {
 			return c
+		}
+	}
+	for _, c := range sorted {
+		if len(name) > len(c) && strings.EqualFold(name[:len(c)], c) && isUpper(name[len(c)]) {
+			return ""
 		}
 	}
 	prefixOf := ""
@@ -28,17 +43,56 @@ func suggest(name string, candidates []string) string {
 	if prefixOf != "" {
 		return prefixOf
 	}
+	words := camelWords(name)
+	for _, c := range sorted {
+		if insertedWord(words, camelWords(c)) {
+			return c
+		}
+	}
 	best, bestDist := "", -1
 	for _, c := range sorted {
 		if d := distance(lower, strings.ToLower(c)); bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}
-	limit := max(2, len(name)/3)
-	if bestDist < 0 || bestDist > limit {
+	if bestDist < 0 || bestDist > max(2, len(name)/8) {
 		return ""
 	}
 	return best
+}
+
+func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
+
+// camelWords splits a CamelCase name into lower-cased words; a run of
+// capitals is one word (IPSet is ip, set).
+func camelWords(s string) []string {
+	var words []string
+	start := 0
+	for i := 1; i < len(s); i++ {
+		boundary := isUpper(s[i]) && (!isUpper(s[i-1]) || i+1 < len(s) && !isUpper(s[i+1]) && s[i+1] != ' ')
+		if boundary {
+			words = append(words, strings.ToLower(s[start:i]))
+			start = i
+		}
+	}
+	if start < len(s) {
+		words = append(words, strings.ToLower(s[start:]))
+	}
+	return words
+}
+
+// insertedWord reports whether long is short with one word inserted
+// before short's last word.
+func insertedWord(long, short []string) bool {
+	if len(long) != len(short)+1 || len(short) < 2 {
+		return false
+	}
+	for i := 0; i < len(short); i++ {
+		if long[i] != short[i] {
+			return i > 0 && slices.Equal(long[i+1:], short[i:])
+		}
+	}
+	return false
 }
 
 // distance is the Levenshtein edit distance between a and b, in bytes.

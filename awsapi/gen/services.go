@@ -80,7 +80,9 @@ var services = []service{
 	{"lambda.amazonaws.com", mods("lambda", "v1.117.0"), true, false, "rest-json; eventName carries an API version suffix (CreateFunction20150331), which lookups strip", nil},
 	{"logs.amazonaws.com", mods("cloudwatchlogs", "v1.92.2"), true, true, "awsJson1_1", nil},
 	{"monitoring.amazonaws.com", mods("cloudwatch", "v1.76.0"), true, false, "query protocol until 2025 (now CBOR); request parameters not verified against CloudTrail", nil},
-	{"organizations.amazonaws.com", mods("organizations", "v1.63.0"), true, true, "awsJson1_1", nil},
+	{"organizations.amazonaws.com", mods("organizations", "v1.63.0"), true, true, "awsJson1_1",
+		// CreateAccount's API reference: "Check the CloudTrail log for the CreateAccountResult event".
+		[]string{"CreateAccountResult"}},
 	{"rds.amazonaws.com", mods("rds", "v1.133.0", "docdb", "v1.49.0", "neptune", "v1.44.7"), true, false, "query protocol; request parameters not verified against CloudTrail", nil},
 	{"redshift.amazonaws.com", mods("redshift", "v1.62.10"), true, false, "query protocol; request parameters not verified against CloudTrail", nil},
 	{"rolesanywhere.amazonaws.com", mods("rolesanywhere", "v1.34.0"), true, false, "rest-json; request parameters not verified against CloudTrail", nil},
