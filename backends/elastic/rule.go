@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
@@ -201,6 +202,15 @@ func buildBody(r *ir.Rule) (*createBody, error) {
 		b.Version = DefaultVersion
 	}
 
+	for _, f := range []struct{ key, value string }{
+		{"id", r.ID}, {"name", r.Name}, {"description", r.Description}, {"query", r.Query},
+		{"license", r.License}, {"note", r.Note}, {"setup", r.Setup},
+	} {
+		if !utf8.ValidString(f.value) {
+			fail(f.key, "save the rule file as UTF-8",
+				"%s is not valid UTF-8, so JSON cannot carry it unchanged", f.key)
+		}
+	}
 	if r.ID == "" {
 		fail("id", "give the rule an id (a UUID); Kibana's import matches rules by rule_id",
 			"the rule has no rule_id")

@@ -338,6 +338,7 @@ func TestRenderErrors(t *testing.T) {
 		{"four new_terms fields", func(r *ir.Rule) { r.NewTerms.Fields = []string{"a", "b", "c", "d"} }, "new_terms.fields", "target elastic: Kibana accepts 1 to 3 new_terms_fields, the rule has 4"},
 		{"no history window", func(r *ir.Rule) { r.NewTerms.HistoryWindowStart = "" }, "new_terms.history_window_start", "target elastic: a new_terms rule needs history_window_start"},
 		{"no threshold", func(r *ir.Rule) { r.Type = ir.Threshold }, "threshold", "target elastic: a threshold rule needs a threshold"},
+		{"invalid UTF-8", func(r *ir.Rule) { r.Query = "event.action: \xff" }, "query", "target elastic: query is not valid UTF-8, so JSON cannot carry it unchanged"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
