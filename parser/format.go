@@ -229,16 +229,36 @@ func Pretty(q *Query, width int) string {
 	if q == nil || q.Expr == nil {
 		return ""
 	}
-	var b strings.Builder
-	prettyExpr(&b, q.Expr, 0, width, false)
-	return b.String()
+	p := prettyPrinter{width: width}
+	p.expr(q.Expr, 0, 0, false)
+	return p.b.String()
 }
 
-func prettyExpr(b *strings.Builder, e Expr, indent, width int, inList bool) {
+type prettyPrinter struct {
+	b     strings.Builder
+	width int
+}
+
+func flatText(e Expr, inList bool) string {
 	var flat strings.Builder
 	formatExpr(&flat, e, inList)
-	if indent+utf8.RuneCountInString(flat.String()) <= width {
-		b.WriteString(flat.String())
+	return flat.String()
+}
+
+func (p *prettyPrinter) fits(col int, text string) bool {
+	return col+utf8.RuneCountInString(text) <= p.width
+}
+
+func (p *prettyPrinter) newline(indent int) {
+	p.b.WriteByte('\n')
+	p.b.WriteString(strings.Repeat(" ", indent))
+}
+
+// expr prints e starting at column col of a line indented by indent.
+func (p *prettyPrinter) expr(e Expr, indent, col int, inList bool) {
+	flat := flatText(e, inList)
+	if p.fits(col, flat) {
+		p.b.WriteString(flat)
 		return
 	}
 	var (
@@ -251,68 +271,68 @@ func prettyExpr(b *strings.Builder, e Expr, indent, width int, inList bool) {
 	case *And:
 		op, xs = "and", e.X
 	case *Not:
-		b.WriteString("not ")
-		if needsParens("not", e.X) {
-			prettyGroup(b, e.X, indent, width, inList)
-		} else {
-			prettyExpr(b, e.X, indent, width, inList)
-		}
+		p.b.WriteString("not ")
+		p.operand("not", e.X, indent, col+4, inList)
 		return
 	case *Match:
-		if _, isList := e.Value.(*Literal); !isList {
-			writeLiteral(b, e.Field)
-			b.WriteString(": ")
-			prettyGroup(b, e.Value, indent, width, true)
+		if _, isList := e.Value.(*Literal); isList {
+			p.b.WriteString(flat)
 			return
 		}
-		b.WriteString(flat.String())
+		var field strings.Builder
+		writeLiteral(&field, e.Field)
+		field.WriteString(": ")
+		p.b.WriteString(field.String())
+		p.group(e.Value, indent, col+utf8.RuneCountInString(field.String()), true)
 		return
 	case *Nested:
-		writeLiteral(b, e.Path)
-		b.WriteString(": {\n")
-		b.WriteString(strings.Repeat(" ", indent+2))
-		prettyExpr(b, e.X, indent+2, width, false)
-		b.WriteByte('\n')
-		b.WriteString(strings.Repeat(" ", indent))
-		b.WriteByte('}')
+		writeLiteral(&p.b, e.Path)
+		p.b.WriteString(": {")
+		p.newline(indent + 2)
+		p.expr(e.X, indent+2, indent+2, false)
+		p.newline(indent)
+		p.b.WriteByte('}')
 		return
 	default:
-		b.WriteString(flat.String())
+		p.b.WriteString(flat)
 		return
 	}
-	pad := strings.Repeat(" ", indent)
 	for i, x := range xs {
 		if i > 0 {
-			b.WriteByte('\n')
-			b.WriteString(pad)
-			b.WriteString(op)
-			b.WriteByte(' ')
+			p.newline(indent)
+			p.b.WriteString(op)
+			p.b.WriteByte(' ')
+			col = indent + len(op) + 1
 		}
-		if needsParens(op, x) {
-			prettyGroup(b, x, indent, width, inList)
-		} else {
-			prettyExpr(b, x, indent, width, inList)
-		}
+		p.operand(op, x, indent, col, inList)
 	}
 }
 
-// prettyGroup prints x in parentheses, on one line if it fits, else with
-// its operands indented on their own lines.
-func prettyGroup(b *strings.Builder, x Expr, indent, width int, inList bool) {
-	var flat strings.Builder
-	formatExpr(&flat, x, inList)
-	if indent+utf8.RuneCountInString(flat.String())+2 <= width {
-		b.WriteByte('(')
-		b.WriteString(flat.String())
-		b.WriteByte(')')
+// operand prints x under parent (or, and, not), in parentheses if the tree
+// needs them.
+func (p *prettyPrinter) operand(parent string, x Expr, indent, col int, inList bool) {
+	if needsParens(parent, x) {
+		p.group(x, indent, col, inList)
 		return
 	}
-	b.WriteString("(\n")
-	b.WriteString(strings.Repeat(" ", indent+2))
-	prettyExpr(b, x, indent+2, width, inList)
-	b.WriteByte('\n')
-	b.WriteString(strings.Repeat(" ", indent))
-	b.WriteByte(')')
+	p.expr(x, indent, col, inList)
+}
+
+// group prints x in parentheses, on one line if it fits, else with its
+// operands on their own lines indented by two more spaces.
+func (p *prettyPrinter) group(x Expr, indent, col int, inList bool) {
+	flat := flatText(x, inList)
+	if p.fits(col, flat) && p.fits(col+2, flat) {
+		p.b.WriteByte('(')
+		p.b.WriteString(flat)
+		p.b.WriteByte(')')
+		return
+	}
+	p.b.WriteByte('(')
+	p.newline(indent + 2)
+	p.expr(x, indent+2, indent+2, inList)
+	p.newline(indent)
+	p.b.WriteByte(')')
 }
 
 // Dump prints an expression as a compact tree for tests and for `detc kql`:
