@@ -257,5 +257,10 @@ func (w *walker) named(name string) {
 				}
 			}
 		}
+	case nil:
+		// Not declared in the types package (string, int32, ...).
+	default:
+		// A named map, list or scalar (enums are `type X string`).
+		w.visit(t, true)
 	}
 }
