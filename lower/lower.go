@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,9 @@ const (
 	// CodeBadValue: a value does not fit its field's type (a number
 	// field compared with text, a malformed IP, ...).
 	CodeBadValue = "bad-value"
+	// CodeMixedTypes: a field pattern names fields of several types, so
+	// its values are compared as keyword (a warning).
+	CodeMixedTypes = "mixed-types"
 	// CodeSyntax: the query does not parse (reported by Query).
 	CodeSyntax = "kql-syntax"
 )
@@ -100,7 +104,10 @@ type lowerer struct {
 	query  string
 	opts   Options
 	diags  diag.List
-	warned map[string]bool // unknown fields already reported
+	warned map[string]bool // fields already reported
+	// mixed holds, for field patterns whose fields differ in type, the
+	// types' names.
+	mixed map[string]string
 }
 
 func newLowerer(query string, opts Options) *lowerer {
@@ -113,7 +120,7 @@ func newLowerer(query string, opts Options) *lowerer {
 	if opts.Suggest == nil {
 		opts.Suggest = cachedSuggest
 	}
-	return &lowerer{query: query, opts: opts, warned: map[string]bool{}}
+	return &lowerer{query: query, opts: opts, warned: map[string]bool{}, mixed: map[string]string{}}
 }
 
 // pos maps a query offset to a diagnostic position.
@@ -262,8 +269,28 @@ func (l *lowerer) wildcardField(lit *parser.Literal, name string) ir.Field {
 		if len(esTypes) == 1 {
 			f.ESType = matches[0].ESType
 		}
+		return f
 	}
+	names := make([]string, 0, len(esTypes))
+	for t := range esTypes {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	l.mixed[name] = strings.Join(names, ", ")
 	return f
+}
+
+// warnMixed reports, once, a value compared with a field pattern whose
+// fields have several types.
+func (l *lowerer) warnMixed(f ir.Field, v *parser.Literal) {
+	types, ok := l.mixed[f.Name]
+	if !ok || l.warned[f.Name] {
+		return
+	}
+	l.warned[f.Name] = true
+	l.add(diag.Warning, v.Pos.Offset, CodeMixedTypes, f.Name,
+		fmt.Sprintf("field pattern %s names fields of several types (%s); the value is compared as keyword", f.Name, types),
+		"name the field exactly, or narrow the pattern to fields of one type")
 }
 
 func (l *lowerer) unknownField(lit *parser.Literal, name string) {
@@ -325,6 +352,7 @@ func (l *lowerer) term(f ir.Field, v *parser.Literal) ir.Expr {
 	if v.IsStar() {
 		return &ir.Exists{Pos: p, Field: f}
 	}
+	l.warnMixed(f, v)
 	val, ok := l.typedValue(f, v, false)
 	if !ok {
 		return &ir.Term{Pos: p, Field: f, Value: rawValue(v)}
@@ -336,6 +364,7 @@ var rangeOps = map[string]ir.Op{"<": ir.Lt, "<=": ir.Lte, ">": ir.Gt, ">=": ir.G
 
 func (l *lowerer) rangeExpr(f ir.Field, r *parser.Range) ir.Expr {
 	p := l.pos(r.Pos.Offset)
+	l.warnMixed(f, r.Value)
 	val, ok := l.typedValue(f, r.Value, true)
 	if !ok {
 		val = rawValue(r.Value)

@@ -183,6 +183,8 @@ func TestLowerDiagnostics(t *testing.T) {
 		{"event.action:{ x:y }", false,
 			"1:1: warning[bad-value]: event.action is a keyword field, not a nested one (key event.action) hint: path:{...} applies to fields of type nested; write path.child:value instead\n" +
 				"1:16: warning[unknown-field]: unknown field event.action.x (key event.action.x) hint: unknown fields are matched as keyword; check the spelling against ECS and the aws.cloudtrail fields"},
+		{"mixed.*:* and mixed.*:1 and mixed.*:2", false,
+			"1:23: warning[mixed-types]: field pattern mixed.* names fields of several types (keyword, long); the value is compared as keyword (key mixed.*) hint: name the field exactly, or narrow the pattern to fields of one type"},
 		{"a:(", false, `1:4: error[kql-syntax]: expected a value, "(" or "not" after "(" but found end of query`},
 	}
 	for _, tc := range tests {

@@ -28,6 +28,9 @@ func TestFormat(t *testing.T) {
 		{"\"free text\" or word", `"free text" or word`},
 		{`\u00e9\{\}`, `é\{\}`},
 		{`a\tb`, `a\tb`},
+		// Fuzz finding: a vertical tab is not KQL whitespace, so it is a
+		// literal, which JavaScript's trim empties; \t reads back the same.
+		{"\v", `\t`},
 	}
 	for _, tc := range tests {
 		q, err := Parse(tc.in)
