@@ -20,6 +20,14 @@ func init() {
 		},
 	})
 	Register(&Target{
+		Name:    "elastic-dsl",
+		Summary: "the Elasticsearch Query DSL Kibana builds for each query (elastic/dsl/<rule_id>.json)",
+		Render: func(rules []*ir.Rule, _ Options) (map[string][]byte, diag.List) {
+			files, err := elastic.DSLFiles(rules)
+			return files, asDiags(err, "elastic-dsl")
+		},
+	})
+	Register(&Target{
 		Name:    "cloudwatch",
 		Summary: "CloudWatch Logs Insights queries, StartQuery and PutQueryDefinition requests, CloudFormation",
 		Render: func(rules []*ir.Rule, opts Options) (map[string][]byte, diag.List) {

@@ -40,6 +40,8 @@ artefacts of each target under the output directory:
                               PutQueryDefinition requests, CloudFormation
   athena/<rule_id>.sql        Trino SQL; athena/cloudtrail_table.sql (DDL);
                               CloudFormation AWS::Athena::NamedQuery
+  elastic/dsl/<rule_id>.json  Elasticsearch Query DSL (--target elastic-dsl), for
+                              the search API of Elasticsearch or OpenSearch
   ir/<rule_id>.json           the IR (only with --target ir)
 
 A rule that fails for a target is reported with its file, id, field and the
