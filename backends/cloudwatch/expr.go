@@ -150,28 +150,35 @@ func (t *translator) accesses(f ir.Field) ([]access, string) {
 	return nil, "the source profile cannot produce this field"
 }
 
+// arrayKeys are the CloudTrail request and response keys that hold JSON
+// arrays of objects: EC2 writes every list as {"items": [...]}, IAM and S3
+// policies have Statement lists, S3 ACLs Grant lists.
+var arrayKeys = map[string]bool{"items": true, "Statement": true, "Grant": true}
+
+// maxExpansions bounds how many index combinations one flattened term
+// tries.
+const maxExpansions = 32
+
 // itemsExpansions lists the Logs Insights names of a flattened path.
 // Elasticsearch's flattened type crosses arrays at any depth, Logs Insights
-// only by index. CloudTrail writes EC2-style lists as {"items": [...]}, so
-// after each non-final "items" segment the path is also tried with indexes
-// (items.0 ... items.N-1, fewer per level when several levels nest, at
-// most 32 combinations); the plain path is always tried too. Arrays under
-// other keys are not crossed (see docs/cloudwatch.md).
+// only by index. So a segment named in arrayKeys (not the last) and the
+// last segment (a list of scalars, such as valuesToAdd) are each tried
+// plain and with the indexes 0..n-1, n chosen so that all combinations stay
+// within maxExpansions (and at most Options.ArrayElements). Arrays under
+// other keys, and elements past n, are not reached (see docs/cloudwatch.md).
 func (t *translator) itemsExpansions(path []string) []string {
 	var at []int
 	for i, seg := range path[:len(path)-1] {
-		if seg == "items" {
+		if arrayKeys[seg] {
 			at = append(at, i)
 		}
 	}
-	out := []string{cloudtrail.PathString(path)}
-	if len(at) == 0 {
-		return out
-	}
-	per := t.opts.arrayElements()
-	for pow(per, len(at)) > 32 && per > 1 {
+	at = append(at, len(path)-1)
+	per := min(t.opts.arrayElements(), maxExpansions-1)
+	for pow(per+1, len(at)) > maxExpansions && per > 1 {
 		per--
 	}
+	var out []string
 	var walk func(level int, segs []string)
 	walk = func(level int, segs []string) {
 		if level == len(at) {
@@ -182,9 +189,13 @@ func (t *translator) itemsExpansions(path []string) []string {
 		if level+1 < len(at) {
 			next = at[level+1] + 1
 		}
-		for i := 0; i < per; i++ {
-			s := append(append(append([]string(nil), segs...), strconv.Itoa(i)), path[at[level]+1:next]...)
-			walk(level+1, s)
+		rest := path[at[level]+1 : next]
+		for i := -1; i < per; i++ {
+			s := append([]string(nil), segs...)
+			if i >= 0 {
+				s = append(s, strconv.Itoa(i))
+			}
+			walk(level+1, append(s, rest...))
 		}
 	}
 	walk(0, append([]string(nil), path[:at[0]+1]...))

@@ -43,7 +43,8 @@ func TestRenderedFilters(t *testing.T) {
 		{`event.action: (A or B)`, `eventName in ["A", "B"]`},
 		{`not event.action: (A or B)`, `(not ispresent(eventName) or eventName not in ["A", "B"])`},
 		{`aws.cloudtrail.read_only: false`, `readOnly in [0, "false"]`},
-		{`aws.cloudtrail.flattened.request_parameters.durationSeconds: 3600`, `requestParameters.durationSeconds in ["3600", 3600]`},
+		{`aws.cloudtrail.management_event: true`, `managementEvent in ["true", 1]`},
+		{`aws.cloudtrail.flattened.request_parameters.durationSeconds: 3600`, `requestParameters.durationSeconds in ["3600", 3600] or requestParameters.durationSeconds.0 in ["3600", 3600] or requestParameters.durationSeconds.1 in ["3600", 3600] or requestParameters.durationSeconds.2 in ["3600", 3600] or requestParameters.durationSeconds.3 in ["3600", 3600] or requestParameters.durationSeconds.4 in ["3600", 3600] or requestParameters.durationSeconds.5 in ["3600", 3600] or requestParameters.durationSeconds.6 in ["3600", 3600] or requestParameters.durationSeconds.7 in ["3600", 3600] or requestParameters.durationSeconds.8 in ["3600", 3600] or requestParameters.durationSeconds.9 in ["3600", 3600]`},
 		{`event.action: *Item*`, `eventName like "Item"`},
 		{`event.action: Put*`, `eventName like /(?s)^Put.*$/`},
 		{`event.action: "a/b.c"`, `eventName = "a/b.c"`},
@@ -177,12 +178,13 @@ func TestArtifacts(t *testing.T) {
 func TestItemsExpansions(t *testing.T) {
 	tr := &translator{}
 	got := tr.itemsExpansions(strings.Split("requestParameters.ipPermissions.items.ipRanges.items.cidrIp", "."))
-	if len(got) != 1+25 || got[0] != "requestParameters.ipPermissions.items.ipRanges.items.cidrIp" ||
-		got[1] != "requestParameters.ipPermissions.items.0.ipRanges.items.0.cidrIp" ||
-		got[25] != "requestParameters.ipPermissions.items.4.ipRanges.items.4.cidrIp" {
+	// Three candidate levels (items, items, the leaf): 2 indexes each.
+	if len(got) != 27 || got[0] != "requestParameters.ipPermissions.items.ipRanges.items.cidrIp" ||
+		got[len(got)-1] != "requestParameters.ipPermissions.items.1.ipRanges.items.1.cidrIp.1" {
 		t.Errorf("expansions %d: %v", len(got), got)
 	}
-	if got := tr.itemsExpansions([]string{"requestParameters", "items"}); len(got) != 1 {
-		t.Errorf("a final items segment is a value, not an array: %v", got)
+	got = tr.itemsExpansions([]string{"requestParameters", "valuesToAdd"})
+	if len(got) != 11 || got[1] != "requestParameters.valuesToAdd.0" || got[10] != "requestParameters.valuesToAdd.9" {
+		t.Errorf("a leaf list: %v", got)
 	}
 }
