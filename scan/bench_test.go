@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -67,6 +68,9 @@ func benchRules(tb testing.TB) (rules []*ir.Rule, skipped int) {
 		tb.Fatal(err)
 	}
 	for _, f := range files {
+		if strings.HasSuffix(f, ".test.yml") {
+			continue // a rule's test cases, not a rule
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			tb.Fatal(err)
@@ -79,6 +83,9 @@ func benchRules(tb testing.TB) (rules []*ir.Rule, skipped int) {
 			From: y.From, Interval: y.Interval, MaxSignals: y.MaxSignals, Threshold: y.Threshold}
 		if y.NewTerms != nil {
 			r.NewTerms = &ir.NewTermsSpec{Fields: y.NewTerms.Fields, HistoryWindowStart: y.NewTerms.HistoryWindowStart}
+		}
+		if y.ID == "" || y.Type == "" {
+			tb.Fatalf("%s: not a rule file (no id or type)", f)
 		}
 		if r.Expr, err = evaltest.Lower(y.Query, nil); err != nil {
 			tb.Fatalf("%s: %v", f, err)

@@ -171,9 +171,6 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	var kept []*ir.Rule
 	for _, r := range rules {
 		p, err := eval.NewProgram(r, eval.WithForm(eval.RawCloudTrail))
-		if err == nil && p.Matcher().TimeDependent() {
-			err = fmt.Errorf("its query holds relative date math (now), which changes with every run; a timeline replay needs absolute values")
-		}
 		if err != nil {
 			res.Skipped = append(res.Skipped, SkippedRule{Rule: r, Err: err})
 			continue
@@ -249,7 +246,11 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 			ri := len(records)
 			records = append(records, m)
 			for _, h := range m.hits {
-				perRule[h.rule] = append(perRule[h.rule], eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards})
+				eh := eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards}
+				if progs[h.rule].TimeDependent() {
+					eh.Raw = m.raw // each run tests the query at its own time
+				}
+				perRule[h.rule] = append(perRule[h.rule], eh)
 			}
 		}
 	}
@@ -398,7 +399,7 @@ func (w *worker) decode(b *batch) *decoded {
 		w.cands = w.ix.candidates(w.cands, doc.GetStringBytes("eventName"), doc.GetStringBytes("eventSource"))
 		var hits []hit
 		for _, ri := range w.cands {
-			terms, cards, ok := w.progs[ri].Hit(doc)
+			terms, cards, ok := w.progs[ri].Candidate(doc)
 			if ok {
 				hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
 			}

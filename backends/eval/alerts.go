@@ -25,8 +25,13 @@ type Event struct {
 // Program is a rule compiled for execution: its matcher and the accessors
 // of its new_terms or threshold fields.
 type Program struct {
-	Rule     *ir.Rule
-	matcher  *Matcher
+	Rule    *ir.Rule
+	cfg     config
+	matcher *Matcher
+	// relaxed, for a query that compares dates with now, is an upper
+	// bound of it that does not depend on the run time: events it
+	// rejects can never match (see Candidate).
+	relaxed  *Matcher
 	terms    []accessor // new_terms fields, or threshold group-by fields
 	cards    []accessor // threshold cardinality fields
 	interval time.Duration
@@ -44,7 +49,17 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{Rule: rule, matcher: m, max: rule.MaxSignals}
+	p := &Program{Rule: rule, cfg: c, matcher: m, max: rule.MaxSignals}
+	if m.TimeDependent() {
+		rc := c
+		rc.relax = true
+		cp := compiler{cfg: rc, res: resolverFor(c.form), relax: true}
+		pred, err := cp.compile(rule.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p.relaxed = &Matcher{form: c.form, eval: pred}
+	}
 	if p.max <= 0 {
 		p.max = DefaultMaxSignals
 	}
@@ -92,6 +107,10 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 // Matcher returns the rule's compiled query.
 func (p *Program) Matcher() *Matcher { return p.matcher }
 
+// TimeDependent reports whether the rule's query compares dates with now,
+// so that whether an event matches depends on the run time.
+func (p *Program) TimeDependent() bool { return p.relaxed != nil }
+
 // Interval is how often the rule runs.
 func (p *Program) Interval() time.Duration { return p.interval }
 
@@ -108,6 +127,9 @@ type Hit struct {
 	Terms [][]string
 	// Cards are the values of each threshold cardinality field.
 	Cards [][]string
+	// Raw is the record, in the program's document form, for rules whose
+	// query depends on the run time (see Program.Candidate).
+	Raw []byte
 }
 
 // Hit matches doc against the rule and extracts its terms. ok is false
@@ -117,6 +139,25 @@ func (p *Program) Hit(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
 	if !p.matcher.Match(doc) {
 		return nil, nil, false
 	}
+	return p.termsOf(doc)
+}
+
+// Candidate is Hit for a timeline: for a rule whose query depends on the
+// run time it tests the run-time-free upper bound of the query, and the
+// caller keeps the record in Hit.Raw so that each run can test the exact
+// query at its own time.
+func (p *Program) Candidate(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
+	m := p.matcher
+	if p.relaxed != nil {
+		m = p.relaxed
+	}
+	if !m.Match(doc) {
+		return nil, nil, false
+	}
+	return p.termsOf(doc)
+}
+
+func (p *Program) termsOf(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
 	if len(p.terms) == 0 {
 		if p.Rule.Type == ir.Threshold {
 			terms = [][]string{{}}
@@ -217,9 +258,6 @@ func ceilTime(t time.Time, d time.Duration) time.Time {
 // max_signals caps the alerts of each run; events left over by the cap
 // can alert in a later run whose window still holds them.
 func (p *Program) Replay(hits []Hit, runs []time.Time) ([]RunAlert, error) {
-	if p.matcher.TimeDependent() && len(runs) > 1 {
-		return nil, p.timeDependentError()
-	}
 	r := replay{p: p, hits: hits}
 	for _, at := range runs {
 		if _, err := r.run(at); err != nil {
@@ -237,9 +275,6 @@ func (p *Program) Replay(hits []Hit, runs []time.Time) ([]RunAlert, error) {
 func (p *Program) ReplayTimeline(hits []Hit, first, last time.Time) ([]RunAlert, error) {
 	if len(hits) == 0 || last.Before(first) {
 		return nil, nil
-	}
-	if p.matcher.TimeDependent() {
-		return nil, p.timeDependentError()
 	}
 	r := replay{p: p, hits: hits}
 	end := ceilTime(last, p.interval)
@@ -262,8 +297,32 @@ func (p *Program) ReplayTimeline(hits []Hit, first, last time.Time) ([]RunAlert,
 	return r.out, nil
 }
 
-func (p *Program) timeDependentError() error {
-	return fmt.Errorf("rule %s: its query holds relative date math, which changes with every run; a timeline replay needs a query without now", p.Rule.ID)
+// exactAt returns, for a rule whose query depends on the run time, a test
+// of each hit against the query compiled for run time at; nil otherwise.
+// Hits without Raw were matched at the program's own time and are kept.
+func (r *replay) exactAt(at time.Time) (func(i int) bool, error) {
+	if r.p.relaxed == nil {
+		return nil, nil
+	}
+	m, err := Compile(r.p.Rule.Expr, WithForm(r.p.cfg.form), WithNow(at))
+	if err != nil {
+		return nil, err
+	}
+	var parser fastjson.Parser
+	memo := map[int]bool{}
+	return func(i int) bool {
+		raw := r.hits[i].Raw
+		if raw == nil {
+			return true
+		}
+		if v, ok := memo[i]; ok {
+			return v
+		}
+		doc, err := parser.ParseBytes(raw)
+		ok := err == nil && m.Match(doc)
+		memo[i] = ok
+		return ok
+	}, nil
 }
 
 // run executes the rule at one run time and returns the index of the
@@ -278,6 +337,9 @@ func (r *replay) run(at time.Time) (int, error) {
 	hi := sort.Search(len(hits), func(i int) bool { return hits[i].Time.After(w.End) })
 	if lo >= hi {
 		return lo, nil
+	}
+	if r.keep, err = r.exactAt(at); err != nil {
+		return 0, fmt.Errorf("rule %s: %w", p.Rule.ID, err)
 	}
 	switch p.Rule.Type {
 	case ir.NewTerms:
@@ -295,6 +357,9 @@ type replay struct {
 	p    *Program
 	hits []Hit
 	out  []RunAlert
+	// keep, for a rule whose query depends on the run time, tells which
+	// hits match the query at the current run; nil keeps every hit.
+	keep func(i int) bool
 
 	alerted map[int]bool // query: events already alerted
 
@@ -311,7 +376,7 @@ func (r *replay) query(out []RunAlert, at time.Time, lo, hi int) []RunAlert {
 	}
 	n := 0
 	for i := lo; i < hi && n < r.p.max; i++ {
-		if r.alerted[i] {
+		if r.alerted[i] || (r.keep != nil && !r.keep(i)) {
 			continue
 		}
 		r.alerted[i] = true
@@ -327,16 +392,33 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 	if r.lastSeen == nil {
 		r.lastSeen, r.ntAlerted = map[string]time.Time{}, map[string]bool{}
 	}
-	for ; r.histNext < len(r.hits) && r.hits[r.histNext].Time.Before(w.Start); r.histNext++ {
-		h := &r.hits[r.histNext]
-		for _, t := range h.Terms {
-			r.lastSeen[termKey(t)] = h.Time
+	if r.keep != nil {
+		// Whether a history event matches depends on this run's time:
+		// rebuild the history from its start.
+		clear(r.lastSeen)
+		h0 := sort.Search(len(r.hits), func(i int) bool { return !r.hits[i].Time.Before(w.HistoryStart) })
+		for i := h0; i < lo; i++ {
+			if h := &r.hits[i]; r.keep(i) {
+				for _, t := range h.Terms {
+					r.lastSeen[termKey(t)] = h.Time
+				}
+			}
+		}
+	} else {
+		for ; r.histNext < len(r.hits) && r.hits[r.histNext].Time.Before(w.Start); r.histNext++ {
+			h := &r.hits[r.histNext]
+			for _, t := range h.Terms {
+				r.lastSeen[termKey(t)] = h.Time
+			}
 		}
 	}
 	seen := map[string]bool{}
 	n := 0
 	for i := lo; i < hi && n < r.p.max; i++ {
 		h := &r.hits[i]
+		if r.keep != nil && !r.keep(i) {
+			continue
+		}
 		for _, t := range h.Terms {
 			k := termKey(t)
 			if seen[k] {
@@ -376,6 +458,9 @@ func (r *replay) threshold(out []RunAlert, at time.Time, lo, hi int) []RunAlert 
 	groups := map[string]*group{}
 	for i := lo; i < hi; i++ {
 		h := &r.hits[i]
+		if r.keep != nil && !r.keep(i) {
+			continue
+		}
 		for _, t := range h.Terms {
 			k := termKey(t)
 			if last, ok := r.lastSignal[k]; ok && !h.Time.After(last) {

@@ -94,6 +94,12 @@ type compiler struct {
 	cfg           config
 	res           resolver
 	timeDependent bool
+	// relax compiles an upper bound of the expression: every literal
+	// whose meaning depends on the run time (a date compared with now)
+	// is taken as true. negated tracks the polarity of the node being
+	// compiled, so that `not (d < now-1h)` is relaxed to true as well.
+	relax   bool
+	negated bool
 }
 
 // node is a compiled expression with what the planner knows of it: a
@@ -128,7 +134,9 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 	case *ir.Or:
 		return c.junction(e.X, false)
 	case *ir.Not:
+		c.negated = !c.negated
 		x, err := c.node(e.X)
+		c.negated = !c.negated
 		if err != nil {
 			return node{}, err
 		}
@@ -144,11 +152,17 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 		if err != nil {
 			return node{}, at(e, err)
 		}
+		if c.relax && isRunTimeLiteral(e.Field, e.Value) {
+			return c.relaxed(), nil
+		}
 		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 1+boolToInt(e.Value.IsWildcard()))
 	case *ir.Range:
 		leaf, err := c.rangeLeaf(e.Field, e.Op, e.Value)
 		if err != nil {
 			return node{}, at(e, err)
+		}
+		if c.relax && isRunTimeLiteral(e.Field, e.Value) {
+			return c.relaxed(), nil
 		}
 		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 2)
 	case *ir.Exists:
@@ -165,7 +179,7 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 		if err != nil {
 			return node{}, at(e, err)
 		}
-		sub := compiler{cfg: c.cfg, res: inner}
+		sub := compiler{cfg: c.cfg, res: inner, relax: c.relax, negated: c.negated}
 		x, err := sub.node(e.X)
 		if err != nil {
 			return node{}, err
@@ -184,6 +198,21 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 		return node{}, fmt.Errorf("eval: nil expression")
 	}
 	return node{}, fmt.Errorf("eval: unsupported expression %T", e)
+}
+
+// isRunTimeLiteral reports whether a term or range compares a date field
+// with date math relative to now, whose meaning changes with the run time.
+func isRunTimeLiteral(f ir.Field, v ir.Value) bool {
+	return f.Type == ir.Date && strings.HasPrefix(v.Text, "now")
+}
+
+// relaxed is the constant that makes a run-time literal true where it
+// stands: true, or false under a not.
+func (c *compiler) relaxed() node {
+	if c.negated {
+		return alwaysFalse
+	}
+	return alwaysTrue
 }
 
 func boolToInt(b bool) int {

@@ -34,8 +34,9 @@ func (f Form) String() string {
 }
 
 type config struct {
-	form Form
-	now  time.Time
+	form  Form
+	now   time.Time
+	relax bool
 }
 
 // Option configures Compile and the rule executions.
@@ -75,7 +76,7 @@ type predicate func(doc *fastjson.Value) bool
 // prefix/suffix/contains checks.
 func Compile(e ir.Expr, opts ...Option) (*Matcher, error) {
 	c := newConfig(opts)
-	cp := compiler{cfg: c, res: resolverFor(c.form)}
+	cp := compiler{cfg: c, res: resolverFor(c.form), relax: c.relax}
 	p, err := cp.compile(e)
 	if err != nil {
 		return nil, err

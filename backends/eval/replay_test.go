@@ -212,3 +212,86 @@ func TestReplayTimelineSkipsOnlyEmptyRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayRunTimeQuery: a query comparing a date with now is decided
+// at each run's own time. Candidate keeps events that may match at some
+// run (and drops those that cannot), and each run re-tests the exact query.
+func TestReplayRunTimeQuery(t *testing.T) {
+	rule := &ir.Rule{ID: "rt", Type: ir.Query, From: "now-10m", Interval: "5m",
+		Expr: kql(t, `event.action: X and aws.cloudtrail.user_identity.session_context.creation_date < now-12h`, nil)}
+	mk := func(id string, offset time.Duration, action string, created time.Time) (Event, []byte) {
+		raw := fmt.Sprintf(`{"event": {"id": %q, "action": %q}, "aws.cloudtrail.user_identity.session_context.creation_date": %q}`,
+			id, action, created.Format(time.RFC3339))
+		var p fastjson.Parser
+		doc, err := p.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Event{Time: t0.Add(offset), ID: id, Doc: doc}, []byte(raw)
+	}
+	midnight := t0.Add(-12 * time.Hour)
+	type ev struct {
+		id      string
+		off     time.Duration
+		action  string
+		created time.Time
+	}
+	p, err := NewProgram(rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.TimeDependent() {
+		t.Fatal("program is not time dependent")
+	}
+	var hits []Hit
+	for i, e := range []ev{
+		{"old-session", 1 * time.Minute, "X", midnight.Add(1 * time.Minute)}, // 00:01 < 00:05 at the 12:05 run
+		{"late", 4 * time.Minute, "X", midnight.Add(7 * time.Minute)},        // only at 12:10 is 00:07 < T-12h
+		{"fresh", 2 * time.Minute, "X", midnight.Add(2 * time.Hour)},         // never older than 12h in its windows
+		{"other-action", 2 * time.Minute, "Y", midnight.Add(-time.Hour)},     // dropped by the candidate test
+	} {
+		event, raw := mk(e.id, e.off, e.action, e.created)
+		terms, cards, ok := p.Candidate(event.Doc)
+		if ok != (e.action == "X") {
+			t.Errorf("%s: candidate %v", e.id, ok)
+		}
+		if ok {
+			hits = append(hits, Hit{Time: event.Time, Seq: i, ID: e.id, Terms: terms, Cards: cards, Raw: raw})
+		}
+	}
+	SortHits(hits)
+	ras, err := p.ReplayTimeline(hits, t0, t0.Add(20*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ra := range ras {
+		got = append(got, ra.At.Format("15:04")+":"+ra.Alert.EventID)
+	}
+	if want := []string{"12:05:old-session", "12:10:late"}; !slices.Equal(got, want) {
+		t.Errorf("alerts %v, want %v", got, want)
+	}
+}
+
+// TestCandidateRelaxesUnderNot: the run-time-free upper bound takes a
+// run-time literal as true where it stands, so under a not it is false.
+func TestCandidateRelaxesUnderNot(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		want  bool
+	}{
+		{`event.action: X and not @timestamp < now-1h`, true},
+		{`event.action: X and @timestamp < now-1h`, true},
+		{`event.action: Y and @timestamp < now-1h`, false},
+		{`not (event.action: X or @timestamp < now-1h)`, false},
+	} {
+		p, err := NewProgram(&ir.Rule{ID: "r", Type: ir.Query, Expr: kql(t, c.query, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := ecsEvent(t, "e", 0, `"event.action": "X", "@timestamp": "2020-01-01T00:00:00Z"`)
+		if _, _, ok := p.Candidate(ev.Doc); ok != c.want {
+			t.Errorf("%q: candidate %v, want %v", c.query, ok, c.want)
+		}
+	}
+}
