@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // scalarFunc is a documented Logs Insights function evaluated per row.
@@ -78,6 +79,33 @@ var scalarFuncs = map[string]scalarFunc{
 		}
 		return numVal(float64(a[0].t.UnixMilli()))
 	}},
+	// parseDate(str, pattern[, timezone]) reads a date with a Java
+	// DateTimeFormatter pattern and returns epoch milliseconds.
+	"parsedate": {2, 3, func(_ *row, a []value) value {
+		s, ok1 := a[0].text()
+		pattern, ok2 := a[1].text()
+		if !ok1 || !ok2 || a[0].k != kString {
+			return null
+		}
+		layout, ok := javaLayout(pattern)
+		if !ok {
+			return null
+		}
+		loc := time.UTC
+		if len(a) == 3 {
+			name, _ := a[2].text()
+			l, err := time.LoadLocation(name)
+			if err != nil {
+				return null
+			}
+			loc = l
+		}
+		t, err := time.ParseInLocation(layout, s, loc)
+		if err != nil {
+			return null
+		}
+		return numVal(float64(t.UnixMilli()))
+	}},
 	// jsonParse turns a JSON string into a map or a list.
 	"jsonparse": {1, 1, func(_ *row, a []value) value {
 		s, ok := a[0].text()
@@ -92,6 +120,51 @@ var scalarFuncs = map[string]scalarFunc{
 		}
 		return fromJSON(x)
 	}},
+}
+
+// javaLayouts maps Java DateTimeFormatter letters to Go layout elements,
+// longest first.
+var javaLayouts = []struct{ java, goLayout string }{
+	{"yyyy", "2006"}, {"yy", "06"}, {"MMMM", "January"}, {"MMM", "Jan"}, {"MM", "01"}, {"M", "1"},
+	{"dd", "02"}, {"d", "2"}, {"EEEE", "Monday"}, {"EEE", "Mon"}, {"HH", "15"}, {"hh", "03"}, {"h", "3"},
+	{"mm", "04"}, {"ss", "05"}, {"SSS", "000"}, {"a", "PM"}, {"XXX", "Z07:00"}, {"XX", "Z0700"}, {"X", "Z07"},
+	{"Z", "-0700"},
+}
+
+// javaLayout converts a Java date pattern (letters above, 'quoted'
+// literals, punctuation) to a Go layout; ok is false for letters it does
+// not know.
+func javaLayout(p string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		c := p[i]
+		switch {
+		case c == '\'':
+			j := strings.IndexByte(p[i+1:], '\'')
+			if j < 0 {
+				return "", false
+			}
+			b.WriteString(p[i+1 : i+1+j])
+			i += j + 2
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			found := false
+			for _, l := range javaLayouts {
+				if strings.HasPrefix(p[i:], l.java) {
+					b.WriteString(l.goLayout)
+					i += len(l.java)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return "", false
+			}
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), true
 }
 
 func oneZero(b bool) value {

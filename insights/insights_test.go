@@ -338,3 +338,12 @@ func TestUnnest(t *testing.T) {
 		t.Errorf("stats after unnest: %v", res.Rows)
 	}
 }
+
+func TestParseDate(t *testing.T) {
+	evs := []Event{{Timestamp: time.Unix(1, 0), Message: []byte(`{"d":"2025-03-13T17:58:02Z","e":"13/03/2025 17:58:02.250","f":"garbage"}`)}}
+	res := run(t, evs, `fields parseDate(d, "yyyy-MM-dd'T'HH:mm:ssX") as a, parseDate(e, "dd/MM/yyyy HH:mm:ss.SSS", "UTC") as b, parseDate(f, "yyyy") as c`)
+	r := res.Rows[0]
+	if r["a"] != "1741888682000" || r["b"] != "1741888682250" || r["c"] != "" {
+		t.Errorf("parseDate: %v", r)
+	}
+}

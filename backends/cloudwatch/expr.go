@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/detc/detc/diag"
@@ -384,6 +385,12 @@ func (t *translator) rangeOn(e *ir.Range, a access) cond {
 			return t.fail(e.Pos, name, "negative numbers are not written in comparisons by the Logs Insights documentation")
 		}
 		return newAtom(a.guard, a.ref+" "+e.Op.String()+" "+n)
+	case ir.Date:
+		bound, err := t.dateBound(e.Value.Text)
+		if err != "" {
+			return t.fail(e.Pos, name, "%s", err)
+		}
+		return newAtom(a.guard, "parseDate("+a.ref+`, "`+cloudTrailDate+`") `+e.Op.String()+" "+bound)
 	case ir.Keyword, ir.Unknown:
 		q, ok := quoteString(e.Value.Text)
 		if !ok {
@@ -409,6 +416,41 @@ func (t *translator) existsOn(e *ir.Exists, a access) cond {
 		return presentAtom(a.guard)
 	}
 	return presentAtom(a.ref)
+}
+
+// cloudTrailDate is the Java pattern of CloudTrail's ISO 8601 times
+// ("2025-03-13T17:58:02Z"), for parseDate.
+const cloudTrailDate = "yyyy-MM-dd'T'HH:mm:ssX"
+
+// dateBound renders a date value as epoch milliseconds: relative date math
+// as an offset from now() (epoch seconds at query start), an absolute time
+// as a number, and date math with rounding or months from the run time
+// Options.At.
+func (t *translator) dateBound(text string) (string, string) {
+	if strings.HasPrefix(text, "now") {
+		if d, err := ir.RelativeOffset(text); err == nil {
+			if d%time.Second != 0 {
+				return "", "date math finer than a second cannot be written against now(), which is in seconds"
+			}
+			if d == 0 {
+				return "now() * 1000", ""
+			}
+			return fmt.Sprintf("(now() - %d) * 1000", int64(d/time.Second)), ""
+		}
+		if t.opts.At.IsZero() {
+			return "", fmt.Sprintf("date math %q has no fixed length and no run time was given", text)
+		}
+		v, err := ir.DateMath(text, t.opts.At)
+		if err != nil {
+			return "", err.Error()
+		}
+		return strconv.FormatInt(v.UnixMilli(), 10), ""
+	}
+	v, err := ir.DateMath(text, time.Time{})
+	if err != nil {
+		return "", err.Error()
+	}
+	return strconv.FormatInt(v.UnixMilli(), 10), ""
 }
 
 // keywordMatch applies a KQL keyword term to a known value.

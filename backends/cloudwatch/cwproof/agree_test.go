@@ -279,3 +279,34 @@ func TestArrayTermsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestDateRangesAgree: ranges on a CloudTrail date, with relative date
+// math, rounding and an absolute bound, through parseDate.
+func TestDateRangesAgree(t *testing.T) {
+	mk := func(id, created string) []byte {
+		return []byte(`{"eventID":"` + id + `","eventTime":"2025-03-13T18:30:00Z","eventName":"GetObject",` +
+			`"userIdentity":{"type":"FederatedUser","sessionContext":{"attributes":{"creationDate":"` + created + `"}}}}`)
+	}
+	raw := [][]byte{mk("h30", "2025-03-12T12:35:00Z"), mk("h11", "2025-03-13T07:35:00Z"), mk("h12", "2025-03-13T06:35:00Z"),
+		[]byte(`{"eventID":"none","eventTime":"2025-03-13T18:30:00Z","eventName":"GetObject"}`)}
+	for _, q := range []string{
+		`aws.cloudtrail.user_identity.session_context.creation_date < now-12h`,
+		`aws.cloudtrail.user_identity.session_context.creation_date <= now-12h`,
+		`not aws.cloudtrail.user_identity.session_context.creation_date < now-12h`,
+		`aws.cloudtrail.user_identity.session_context.creation_date >= now/d`,
+		`aws.cloudtrail.user_identity.session_context.creation_date > "2025-03-13T00:00:00Z"`,
+	} {
+		rule := &ir.Rule{ID: "d", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, q, nil)}
+		want := evalAlerts(t, rule, raw, scenarioAt)
+		got, err := Alerts(rule, raw, scenarioAt)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if !sameAlerts(got, want) {
+			t.Errorf("%s\n interpreter %v\n evaluator   %v", q, got, want)
+		}
+		if len(want) == 0 || len(want) == len(raw) {
+			t.Errorf("%s: the evaluator gives %v; the case does not separate the events", q, want)
+		}
+	}
+}
