@@ -101,12 +101,25 @@ func (l *Literal) IsStar() bool {
 	return len(l.Pieces) == 2 && l.Pieces[0] == "" && l.Pieces[1] == ""
 }
 
-func (e *Or) Position() Pos      { return e.Pos }
-func (e *And) Position() Pos     { return e.Pos }
-func (e *Not) Position() Pos     { return e.Pos }
-func (e *Match) Position() Pos   { return e.Pos }
-func (e *Range) Position() Pos   { return e.Pos }
-func (e *Nested) Position() Pos  { return e.Pos }
+// Position returns where the Or starts in the query.
+func (e *Or) Position() Pos { return e.Pos }
+
+// Position returns where the And starts in the query.
+func (e *And) Position() Pos { return e.Pos }
+
+// Position returns where the Not starts in the query.
+func (e *Not) Position() Pos { return e.Pos }
+
+// Position returns where the Match starts in the query.
+func (e *Match) Position() Pos { return e.Pos }
+
+// Position returns where the Range starts in the query.
+func (e *Range) Position() Pos { return e.Pos }
+
+// Position returns where the Nested starts in the query.
+func (e *Nested) Position() Pos { return e.Pos }
+
+// Position returns where the Literal starts in the query.
 func (e *Literal) Position() Pos { return e.Pos }
 
 func (*Or) exprNode()      {}
