@@ -5,6 +5,7 @@
 package scan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -72,15 +74,23 @@ type SkippedRule struct {
 // file is unreadable.
 var ErrStrict = errors.New("unreadable input in strict mode")
 
-// batch is a run of raw records handed to one worker.
+// batch is a run of raw records handed to one worker: either records cut
+// by cloudtrail.ReadRecords (ends and lines set), or a chunk of an NDJSON
+// file holding whole lines, which the worker splits (ndjson set).
 type batch struct {
 	seq   int // position of the batch in reading order
-	first int // sequence number of its first record
 	file  string
-	data  []byte // records, concatenated
+	data  []byte // records, concatenated, or the NDJSON chunk
 	ends  []int  // end offset of each record in data
 	lines []int  // line of each record in its file
+	// ndjson marks a chunk of whole NDJSON lines starting at firstLine.
+	ndjson    bool
+	firstLine int
 }
+
+// recordSeq numbers a record by its batch and its place in the batch, so
+// that records order as read.
+func recordSeq(batchSeq, i int) int { return batchSeq<<24 | i }
 
 // hit is a record that matched a rule.
 type hit struct {
@@ -115,9 +125,9 @@ var batchPool = sync.Pool{New: func() any {
 	return &batch{data: make([]byte, 0, batchBytes+64<<10), ends: make([]int, 0, 1024), lines: make([]int, 0, 1024)}
 }}
 
-func newBatch(seq, first int, file string) *batch {
+func newBatch(seq int, file string) *batch {
 	b := batchPool.Get().(*batch)
-	b.seq, b.first, b.file = seq, first, file
+	b.seq, b.file, b.ndjson, b.firstLine = seq, file, false, 0
 	b.data, b.ends, b.lines = b.data[:0], b.ends[:0], b.lines[:0]
 	return b
 }
@@ -319,7 +329,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // readAll reads every file and sends batches of records in order.
 func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) (cloudtrail.Stats, error) {
 	var total cloudtrail.Stats
-	seq, recSeq := 0, 0
+	seq := 0
 	for _, file := range files {
 		f, err := os.Open(file)
 		if err != nil {
@@ -329,27 +339,7 @@ func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) 
 			}
 			continue
 		}
-		b := newBatch(seq, recSeq, file)
-		flush := func() {
-			if len(b.ends) == 0 {
-				return
-			}
-			out <- b
-			seq++
-			b = newBatch(seq, recSeq, file)
-		}
-		st, err := cloudtrail.ReadRecords(&countingReader{r: f, n: bytesRead, progress: opts.Progress}, file, func(rec []byte, line int) error {
-			b.data = append(b.data, rec...)
-			b.ends = append(b.ends, len(b.data))
-			b.lines = append(b.lines, line)
-			recSeq++
-			if len(b.data) >= batchBytes {
-				flush()
-			}
-			return nil
-		})
-		flush()
-		batchPool.Put(b)
+		st, err := readFile(f, file, opts, out, &seq, bytesRead)
 		f.Close()
 		total.Add(st)
 		if err != nil {
@@ -362,6 +352,111 @@ func readAll(files []string, opts Options, out chan<- *batch, bytesRead *int64) 
 	return total, nil
 }
 
+// readFile sends the records of one file. Plain NDJSON, the common large
+// input, is cut into chunks of whole lines that the workers split, so
+// that reading costs one copy; gzip and {"Records":[...]} files go through
+// cloudtrail.ReadRecords.
+func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int, bytesRead *int64) (cloudtrail.Stats, error) {
+	r := &countingReader{r: f, n: bytesRead, progress: opts.Progress}
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(r, head)
+	head = head[:n]
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return cloudtrail.Stats{Files: 1, Unreadable: 1, Bad: []cloudtrail.BadRecord{{File: file, Err: err}}}, nil
+	}
+	if isGzip(head) || isRecordsFile(head) {
+		return readRecordsFile(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
+	}
+	return readNDJSONChunks(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
+}
+
+func isGzip(head []byte) bool { return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b }
+
+// isRecordsFile reports whether a file starts like {"Records": ...}.
+func isRecordsFile(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || head[0] != '{' {
+		return false
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(head[1:], " \t\r\n"), []byte(`"Records"`))
+}
+
+func readRecordsFile(r io.Reader, file string, out chan<- *batch, seq *int) (cloudtrail.Stats, error) {
+	b := newBatch(*seq, file)
+	flush := func() {
+		if len(b.ends) == 0 {
+			return
+		}
+		out <- b
+		*seq++
+		b = newBatch(*seq, file)
+	}
+	st, err := cloudtrail.ReadRecords(r, file, func(rec []byte, line int) error {
+		b.data = append(b.data, rec...)
+		b.ends = append(b.ends, len(b.data))
+		b.lines = append(b.lines, line)
+		if len(b.data) >= batchBytes {
+			flush()
+		}
+		return nil
+	})
+	flush()
+	batchPool.Put(b)
+	return st, err
+}
+
+// readNDJSONChunks reads r into chunks that end at a newline (a line
+// longer than a chunk grows it) and sends them with their first line
+// number.
+func readNDJSONChunks(r io.Reader, file string, out chan<- *batch, seq *int) (cloudtrail.Stats, error) {
+	st := cloudtrail.Stats{Files: 1}
+	line := 1
+	var carry []byte
+	for {
+		b := newBatch(*seq, file)
+		b.ndjson, b.firstLine = true, line
+		b.data = append(b.data, carry...)
+		carry = carry[:0]
+		eof := false
+		for {
+			if len(b.data) == cap(b.data) {
+				b.data = slices.Grow(b.data, cap(b.data))
+			}
+			n, err := r.Read(b.data[len(b.data):cap(b.data)])
+			b.data = b.data[:len(b.data)+n]
+			if err == io.EOF {
+				eof = true
+				break
+			}
+			if err != nil {
+				st.Unreadable++
+				st.Bad = append(st.Bad, cloudtrail.BadRecord{File: file, Line: line + bytes.Count(b.data, []byte{'\n'}), Err: fmt.Errorf("file unreadable from here: %w", err)})
+				eof = true
+				break
+			}
+			if len(b.data) >= batchBytes && bytes.LastIndexByte(b.data, '\n') >= 0 {
+				break
+			}
+		}
+		if !eof {
+			cut := bytes.LastIndexByte(b.data, '\n') + 1
+			carry = append(carry, b.data[cut:]...)
+			b.data = b.data[:cut]
+		}
+		line += bytes.Count(b.data, []byte{'\n'})
+		if len(b.data) > 0 {
+			out <- b
+			*seq++
+		} else {
+			batchPool.Put(b)
+		}
+		if eof {
+			return st, nil
+		}
+	}
+}
+
 // worker decodes and evaluates batches with its own parser.
 type worker struct {
 	progs  []*eval.Program
@@ -372,46 +467,77 @@ type worker struct {
 
 func (w *worker) decode(b *batch) *decoded {
 	d := &decoded{seq: b.seq}
-	start := 0
-	for i, end := range b.ends {
-		rec := b.data[start:end]
-		start = end
-		doc, err := w.parser.ParseBytes(rec)
-		if err == nil && doc.Type() != fastjson.TypeObject {
-			err = errors.New("not a JSON object")
+	if !b.ndjson {
+		start := 0
+		for i, end := range b.ends {
+			w.record(d, b, i, b.data[start:end], b.lines[i])
+			start = end
 		}
-		if err != nil {
-			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: b.lines[i], Err: err})
+		return d
+	}
+	// A chunk of NDJSON lines, cut as cloudtrail.ReadRecords cuts them:
+	// lines trimmed, a byte-order mark dropped at the start of the file,
+	// empty lines skipped, lines that are not a JSON object unreadable.
+	data, line, i := b.data, b.firstLine, 0
+	for off := 0; off < len(data); line++ {
+		end := len(data)
+		if nl := bytes.IndexByte(data[off:], '\n'); nl >= 0 {
+			end = off + nl
+		}
+		rec := data[off:end]
+		off = end + 1
+		if line == 1 {
+			rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
+		}
+		rec = bytes.TrimSpace(rec)
+		if len(rec) == 0 {
 			continue
 		}
-		t, err := eventTime(doc)
-		if err != nil {
-			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: b.lines[i], Err: err})
+		if rec[0] != '{' || rec[len(rec)-1] != '}' {
+			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: errors.New("not a JSON object")})
 			continue
 		}
-		d.events++
-		if d.minTime.IsZero() || t.Before(d.minTime) {
-			d.minTime = t
-		}
-		if t.After(d.maxTime) {
-			d.maxTime = t
-		}
-		w.cands = w.ix.candidates(w.cands, doc.GetStringBytes("eventName"), doc.GetStringBytes("eventSource"))
-		var hits []hit
-		for _, ri := range w.cands {
-			terms, cards, ok := w.progs[ri].Candidate(doc)
-			if ok {
-				hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
-			}
-		}
-		if hits != nil {
-			d.matched = append(d.matched, matchedRecord{
-				seq: b.first + i, time: t, id: string(doc.GetStringBytes("eventID")),
-				raw: append([]byte(nil), rec...), hits: hits,
-			})
-		}
+		w.record(d, b, i, rec, line)
+		i++
 	}
 	return d
+}
+
+// record decodes one record and runs the rules that may match it.
+func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
+	doc, err := w.parser.ParseBytes(rec)
+	if err == nil && doc.Type() != fastjson.TypeObject {
+		err = errors.New("not a JSON object")
+	}
+	if err != nil {
+		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})
+		return
+	}
+	t, err := eventTime(doc)
+	if err != nil {
+		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})
+		return
+	}
+	d.events++
+	if d.minTime.IsZero() || t.Before(d.minTime) {
+		d.minTime = t
+	}
+	if t.After(d.maxTime) {
+		d.maxTime = t
+	}
+	w.cands = w.ix.candidates(w.cands, doc.GetStringBytes("eventName"), doc.GetStringBytes("eventSource"))
+	var hits []hit
+	for _, ri := range w.cands {
+		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
+			hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
+		}
+	}
+	if hits != nil {
+		d.matched = append(d.matched, matchedRecord{
+			seq: recordSeq(b.seq, i), time: t, id: string(doc.GetStringBytes("eventID")),
+			raw: append([]byte(nil), rec...), hits: hits,
+		})
+	}
 }
 
 // eventTime reads a raw record's eventTime.

@@ -3,7 +3,9 @@ package scan
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/source/cloudtrail"
 )
 
 const samples = "../../shared/aws/samples/"
@@ -213,5 +216,90 @@ func TestScanDeterministic(t *testing.T) {
 	if !bytes.Contains(outs[0], []byte(`"rule_id":"th","rule_name":"many exports","severity":"low","type":"threshold"`)) ||
 		!bytes.Contains(outs[0], []byte(`"terms":["111122223333"],"count":6`)) {
 		t.Errorf("threshold alert line missing or malformed:\n%s", outs[0])
+	}
+}
+
+// TestScanNDJSONChunksAgreeWithReadRecords: the chunked NDJSON reader
+// (lines split by the workers) cuts records exactly as
+// cloudtrail.ReadRecords does: byte-order mark, CRLF, blank lines, lines
+// longer than a chunk, bad lines named at the right line.
+func TestScanNDJSONChunksAgreeWithReadRecords(t *testing.T) {
+	good, err := os.ReadFile(samples + "all_events.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := strings.Split(strings.TrimSpace(string(good)), "\n")
+	long := strings.Replace(recs[1], `"requestParameters":{`, `"requestParameters":{"padding":"`+strings.Repeat("x", 3*batchBytes)+`",`, 1)
+	var b strings.Builder
+	b.WriteString("\xef\xbb\xbf")
+	for i := 0; i < 400; i++ {
+		switch i % 7 {
+		case 0:
+			b.WriteString(recs[i%len(recs)] + "\r\n")
+		case 1:
+			b.WriteString("\n")
+		case 2:
+			b.WriteString("[not an object]\n")
+		case 3:
+			if i < 30 {
+				b.WriteString(long + "\n")
+			} else {
+				b.WriteString(recs[i%len(recs)] + "\n")
+			}
+		case 4:
+			b.WriteString(`{"eventTime": "2025-01-01T00:00:00Z", "broken": }` + "\n")
+		default:
+			b.WriteString("  " + recs[i%len(recs)] + "  \n")
+		}
+	}
+	b.WriteString(recs[0]) // no final newline
+	path := filepath.Join(t.TempDir(), "mixed.ndjson")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reference: ReadRecords, then the same eventTime check.
+	var wantBad []string
+	wantEvents := 0
+	st, err := cloudtrail.ReadFile(path, func(rec []byte, line int) error {
+		if _, err := cloudtrail.EventTime(rec); err != nil || !json.Valid(rec) {
+			wantBad = append(wantBad, fmt.Sprintf("%d", line))
+			return nil
+		}
+		wantEvents++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range st.Bad {
+		wantBad = append(wantBad, fmt.Sprintf("%d", bad.Line))
+	}
+
+	rule := &ir.Rule{ID: "all", Type: ir.Query, From: "now-1000d", Interval: "1d", Expr: &ir.MatchAll{}}
+	res, err := Run([]*ir.Rule{rule}, []string{path}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotBad []string
+	for _, bad := range res.Bad {
+		gotBad = append(gotBad, fmt.Sprintf("%d", bad.Line))
+	}
+	sortNumeric := func(s []string) {
+		slices.SortFunc(s, func(a, b string) int {
+			var x, y int
+			fmt.Sscan(a, &x)
+			fmt.Sscan(b, &y)
+			return x - y
+		})
+	}
+	sortNumeric(wantBad)
+	sortNumeric(gotBad)
+	if res.Events != wantEvents || res.Unreadable != len(wantBad) || !slices.Equal(gotBad[:min(len(gotBad), cloudtrail.MaxNamed)], wantBad[:min(len(wantBad), cloudtrail.MaxNamed)]) {
+		t.Errorf("scan: %d events, %d unreadable at lines %v\nReadRecords: %d events, %d unreadable at lines %v",
+			res.Events, res.Unreadable, gotBad, wantEvents, len(wantBad), wantBad)
+	}
+	if wantEvents < 200 || len(wantBad) < 100 {
+		t.Errorf("the mixed file is not mixed enough: %d events, %d bad", wantEvents, len(wantBad))
 	}
 }
