@@ -19,7 +19,7 @@ func trinoBundle(t *testing.T) string {
 		_, err = CheckSQL(bundle, "trino", []string{"SELECT 1"})
 	}
 	if err != nil {
-		msg := "TRINO GRAMMAR CHECK NOT RUN: " + err.Error() + " (run tools/trino-parse/install.sh; needs node and npm)"
+		msg := "TRINO GRAMMAR CHECK NOT RUN: " + err.Error() + " (tools/trino-parse/install.sh needs node and npm)"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
