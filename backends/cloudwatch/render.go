@@ -181,6 +181,7 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			b.WriteString("stats min(toMillis(@timestamp)) as detcFirstSeen, earliest(eventID) as eventID")
 			writeBy(&b, out.Terms)
 			b.WriteString("\n| filter detcFirstSeen >= " + from)
+			fmt.Fprintf(&b, "\n| sort detcFirstSeen asc, eventID asc\n| limit %d", maxSignals(rule))
 		} else {
 			out.Count = "detcCount"
 			b.WriteString("stats count(*) as detcCount")
@@ -196,11 +197,15 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			}
 			writeBy(&b, out.Terms)
 			fmt.Fprintf(&b, "\n| filter detcCount >= %d%s", max(rule.Threshold.Value, 1), strings.Join(card, ""))
+			if len(out.Terms) > 0 {
+				b.WriteString("\n| sort " + strings.Join(out.Terms, ", "))
+			}
+			fmt.Fprintf(&b, "\n| limit %d", maxSignals(rule))
 		}
 	default:
 		out.EventID = "eventID"
 		writeFilter(filter)
-		b.WriteString("fields " + strings.Join(queryFields, ", ") + "\n| sort @timestamp desc")
+		fmt.Fprintf(&b, "fields %s\n| sort @timestamp asc, eventID asc\n| limit %d", strings.Join(queryFields, ", "), maxSignals(rule))
 	}
 	var diags diag.List
 	for _, e := range t.errs {
@@ -225,6 +230,18 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			"split the rule, or shorten long value lists")...)
 	}
 	return q, out, diags
+}
+
+// DefaultMaxSignals is Kibana's max_signals when a rule does not set it.
+const DefaultMaxSignals = 100
+
+// maxSignals is how many alerts one run raises at most: the query keeps
+// the first rows in the order the evaluator alerts (oldest event first).
+func maxSignals(r *ir.Rule) int {
+	if r.MaxSignals > 0 {
+		return r.MaxSignals
+	}
+	return DefaultMaxSignals
 }
 
 func writeBy(b *strings.Builder, cols []string) {

@@ -310,3 +310,31 @@ func TestDateRangesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxSignalsAgree: a run raises at most max_signals alerts, the same
+// ones as the evaluator (oldest events, first terms, first groups).
+func TestMaxSignalsAgree(t *testing.T) {
+	samples := readNDJSON(t, shared+"all_events.ndjson")
+	scenario := readNDJSON(t, shared+"newterms_scenario.ndjson")
+	rules := []struct {
+		rule *ir.Rule
+		raw  [][]byte
+		at   time.Time
+	}{
+		{&ir.Rule{ID: "q", Type: ir.Query, From: "now-15y", MaxSignals: 2, Expr: evaltest.MustLower(t, `event.dataset: aws.cloudtrail`, nil)}, samples, samplesAt},
+		{&ir.Rule{ID: "nt", Type: ir.NewTerms, From: "now-6m", MaxSignals: 1, Expr: dynamoExport(t),
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"aws.cloudtrail.user_identity.arn"}, HistoryWindowStart: "now-14d"}}, scenario, scenarioAt},
+		{&ir.Rule{ID: "th", Type: ir.Threshold, From: "now-30d", MaxSignals: 2, Expr: evaltest.MustLower(t, `event.action: ExportTableToPointInTime`, nil),
+			Threshold: &ir.ThresholdSpec{Fields: []string{"aws.cloudtrail.user_identity.arn"}, Value: 1}}, scenario, scenarioAt},
+	}
+	for _, c := range rules {
+		want := evalAlerts(t, c.rule, c.raw, c.at)
+		got, err := Alerts(c.rule, c.raw, c.at)
+		if err != nil {
+			t.Fatalf("%s: %v", c.rule.ID, err)
+		}
+		if !sameAlerts(got, want) || len(want) != c.rule.MaxSignals {
+			t.Errorf("%s (max_signals %d)\n interpreter %v\n evaluator   %v", c.rule.ID, c.rule.MaxSignals, got, want)
+		}
+	}
+}

@@ -79,7 +79,7 @@ func TestRandomValuesProperty(t *testing.T) {
 	}
 	failures := 0
 	check := func(v string, e ir.Expr, want []string) {
-		rule := &ir.Rule{ID: "p", Type: ir.Query, From: "now-5m", Expr: e}
+		rule := &ir.Rule{ID: "p", Type: ir.Query, From: "now-5m", MaxSignals: 1000, Expr: e}
 		got, err := DatasetAlerts(rule, ds, at)
 		if err != nil {
 			t.Errorf("value %q: %v", v, err)
