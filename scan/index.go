@@ -1,45 +1,80 @@
 package scan
 
 import (
+	"github.com/valyala/fastjson"
+
 	"github.com/detc/detc/ir"
 )
 
-// ruleIndex routes an event to the rules that can match it, by the
-// constants their queries require of event.action (eventName) and
-// event.provider (eventSource). A rule whose query holds in no way
-// without `event.action: X` is only run on events named X.
-type ruleIndex struct {
-	byAction   map[string][]int
-	byProvider map[string][]int
-	always     []int
+// indexKeys are the fields a rule can be indexed by, most selective
+// first, with their raw CloudTrail paths (all plain strings of the record).
+var indexKeys = []struct {
+	field string
+	path  []string
+}{
+	{"event.action", []string{"eventName"}},
+	{"event.provider", []string{"eventSource"}},
+	{"aws.cloudtrail.error_code", []string{"errorCode"}},
+	{"aws.cloudtrail.user_identity.type", []string{"userIdentity", "type"}},
 }
 
+// ruleIndex routes an event to the rules that can match it, by the
+// constants their queries require: a rule whose query cannot hold without
+// `event.action: X` (or one of a list of actions) is only run on events
+// named X; failing that, the same for event.provider, the error code and
+// the identity type. Rules with none of these run on every event.
+type ruleIndex struct {
+	byKey  []map[string][]int // per index key: value -> rules
+	allOf  [][]int            // per index key: every rule indexed by it
+	always []int
+}
+
+// indexDisabled runs every rule on every event (tests compare it with the
+// index).
+var indexDisabled = false
+
 func newRuleIndex(exprs []ir.Expr) *ruleIndex {
-	ix := &ruleIndex{byAction: map[string][]int{}, byProvider: map[string][]int{}}
+	ix := &ruleIndex{byKey: make([]map[string][]int, len(indexKeys)), allOf: make([][]int, len(indexKeys))}
+	for k := range indexKeys {
+		ix.byKey[k] = map[string][]int{}
+	}
+rules:
 	for i, e := range exprs {
-		if vals, ok := required(e, "event.action"); ok {
-			for _, v := range vals {
-				ix.byAction[v] = append(ix.byAction[v], i)
-			}
+		if indexDisabled {
+			ix.always = append(ix.always, i)
 			continue
 		}
-		if vals, ok := required(e, "event.provider"); ok {
-			for _, v := range vals {
-				ix.byProvider[v] = append(ix.byProvider[v], i)
+		for k, key := range indexKeys {
+			if vals, ok := required(e, key.field); ok {
+				for _, v := range vals {
+					ix.byKey[k][v] = append(ix.byKey[k][v], i)
+				}
+				ix.allOf[k] = append(ix.allOf[k], i)
+				continue rules
 			}
-			continue
 		}
 		ix.always = append(ix.always, i)
 	}
 	return ix
 }
 
-// candidates appends to dst the rules that may match an event with the
-// given eventName and eventSource, in rule order.
-func (ix *ruleIndex) candidates(dst []int, action, provider []byte) []int {
+// candidates appends to dst the rules that may match doc, in rule order.
+func (ix *ruleIndex) candidates(dst []int, doc *fastjson.Value) []int {
 	dst = append(dst[:0], ix.always...)
-	dst = append(dst, ix.byAction[string(action)]...)
-	dst = append(dst, ix.byProvider[string(provider)]...)
+	for k, key := range indexKeys {
+		if len(ix.allOf[k]) == 0 {
+			continue
+		}
+		v := doc.Get(key.path...)
+		switch {
+		case v == nil:
+		case v.Type() == fastjson.TypeString:
+			dst = append(dst, ix.byKey[k][string(v.GetStringBytes())]...)
+		default:
+			// Not a plain string (an array?): let the rules decide.
+			dst = append(dst, ix.allOf[k]...)
+		}
+	}
 	if len(dst) > 1 {
 		insertionSort(dst)
 	}

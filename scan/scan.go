@@ -525,7 +525,7 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if t.After(d.maxTime) {
 		d.maxTime = t
 	}
-	w.cands = w.ix.candidates(w.cands, doc.GetStringBytes("eventName"), doc.GetStringBytes("eventSource"))
+	w.cands = w.ix.candidates(w.cands, doc)
 	var hits []hit
 	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
