@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/insights"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/lower"
 )
 
 type corpusRule struct {
@@ -45,9 +45,9 @@ type corpusRule struct {
 
 func (c corpusRule) toIR(t *testing.T) (*ir.Rule, error) {
 	r := c.Rule
-	e, err := evaltest.Lower(r.Query, nil)
-	if err != nil {
-		return nil, err
+	e, diags := lower.Query(r.Query, lower.Options{})
+	if diags.HasErrors() {
+		return nil, diags.Errors()
 	}
 	rule := &ir.Rule{ID: r.RuleID, Name: r.Name, Type: ir.RuleType(r.Type), From: r.From, Query: r.Query, Expr: e}
 	if r.NewTerms != nil {

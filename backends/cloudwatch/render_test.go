@@ -7,15 +7,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/insights"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/lower"
 	"gopkg.in/yaml.v3"
 )
 
+func mustLower(t *testing.T, query string, _ any) ir.Expr {
+	t.Helper()
+	e, diags := lower.Query(query, lower.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("%q: %v", query, diags)
+	}
+	return e
+}
+
 func queryRule(t *testing.T, kql string) *ir.Rule {
-	return &ir.Rule{ID: "r1", Name: "Rule one", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, kql, nil)}
+	return &ir.Rule{ID: "r1", Name: "Rule one", Type: ir.Query, From: "now-6m", Expr: mustLower(t, kql, nil)}
 }
 
 // filterOf returns the filter command's condition of a rendered query.
@@ -119,7 +128,7 @@ func TestQueryTooLong(t *testing.T) {
 func TestArtifacts(t *testing.T) {
 	at := time.Date(2025, 3, 13, 18, 35, 0, 0, time.UTC)
 	r := &ir.Rule{ID: "e8ea6f58-0040", Name: "DynamoDB export / new", Type: ir.NewTerms, From: "now-6m",
-		Expr:     evaltest.MustLower(t, `event.provider: dynamodb.amazonaws.com and event.outcome: success`, nil),
+		Expr:     mustLower(t, `event.provider: dynamodb.amazonaws.com and event.outcome: success`, nil),
 		NewTerms: &ir.NewTermsSpec{Fields: []string{"cloud.account.id", "user.name"}, HistoryWindowStart: "now-14d"}}
 	opts := Options{LogGroups: []string{"aws-cloudtrail-logs"}, At: at}
 	art, err := Render(r, opts)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/detc/detc/backends/eval"
-	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/lower"
 	"github.com/detc/detc/source/cloudtrail"
 )
 
@@ -56,6 +56,17 @@ func evalAlerts(t testing.TB, rule *ir.Rule, raw [][]byte, at time.Time) []ir.Al
 	}
 	ir.SortAlerts(got)
 	return got
+}
+
+// mustLower parses and lowers KQL with detc's lowering (types from the
+// field catalog).
+func mustLower(t testing.TB, query string, _ any) ir.Expr {
+	t.Helper()
+	e, diags := lower.Query(query, lower.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("%q: %v", query, diags)
+	}
+	return e
 }
 
 func sameAlerts(a, b []ir.Alert) bool {
@@ -127,7 +138,7 @@ var agreeQueries = []string{
 func TestQueryRulesAgree(t *testing.T) {
 	raw := readNDJSON(t, shared+"all_events.ndjson")
 	for _, q := range agreeQueries {
-		rule := &ir.Rule{ID: "r", Type: ir.Query, From: "now-15y", Expr: evaltest.MustLower(t, q, nil)}
+		rule := &ir.Rule{ID: "r", Type: ir.Query, From: "now-15y", Expr: mustLower(t, q, nil)}
 		want := evalAlerts(t, rule, raw, samplesAt)
 		got, err := Alerts(rule, raw, samplesAt)
 		if err != nil {
@@ -141,7 +152,7 @@ func TestQueryRulesAgree(t *testing.T) {
 }
 
 func dynamoExport(t testing.TB) ir.Expr {
-	return evaltest.MustLower(t, `event.dataset: "aws.cloudtrail" and event.provider: "dynamodb.amazonaws.com" and event.action: "ExportTableToPointInTime" and event.outcome: "success"`, nil)
+	return mustLower(t, `event.dataset: "aws.cloudtrail" and event.provider: "dynamodb.amazonaws.com" and event.action: "ExportTableToPointInTime" and event.outcome: "success"`, nil)
 }
 
 // TestNewTermsScenario: over newterms_scenario.ndjson at 18:35, alice (seen
@@ -187,7 +198,7 @@ func TestThresholdAgree(t *testing.T) {
 		{Fields: []string{"cloud.account.id"}, Value: 1, Cardinality: []ir.Cardinality{{Field: "aws.cloudtrail.user_identity.arn", Value: 4}}},
 	} {
 		spec := spec
-		rule := &ir.Rule{ID: "th", Type: ir.Threshold, From: "now-30d", Expr: evaltest.MustLower(t, `event.action: ExportTableToPointInTime`, nil), Threshold: &spec}
+		rule := &ir.Rule{ID: "th", Type: ir.Threshold, From: "now-30d", Expr: mustLower(t, `event.action: ExportTableToPointInTime`, nil), Threshold: &spec}
 		want := evalAlerts(t, rule, raw, scenarioAt)
 		got, err := Alerts(rule, raw, scenarioAt)
 		if err != nil {
@@ -222,7 +233,7 @@ func TestFlattenedItemsArrays(t *testing.T) {
 		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 443`,
 		`aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort: 22 and not aws.cloudtrail.flattened.request_parameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0*`,
 	} {
-		rule := &ir.Rule{ID: "sg", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, q, nil)}
+		rule := &ir.Rule{ID: "sg", Type: ir.Query, From: "now-6m", Expr: mustLower(t, q, nil)}
 		want := evalAlerts(t, rule, raw, scenarioAt)
 		if len(want) == 0 || len(want) == len(raw) {
 			t.Errorf("%s: the evaluator gives %v; the case does not separate the events", q, want)
@@ -256,7 +267,7 @@ func TestArrayTermsAgree(t *testing.T) {
 		mk("none", "2025-03-13T18:33:00Z"),
 		[]byte(`{"eventID":"nores","eventTime":"2025-03-13T18:33:30Z","eventName":"PutBucketPolicy"}`),
 	}
-	expr := evaltest.MustLower(t, `event.action: PutBucketPolicy`, nil)
+	expr := mustLower(t, `event.action: PutBucketPolicy`, nil)
 	rules := []*ir.Rule{
 		{ID: "nt", Type: ir.NewTerms, From: "now-6m", Expr: expr,
 			NewTerms: &ir.NewTermsSpec{Fields: []string{"aws.cloudtrail.resources.arn"}, HistoryWindowStart: "now-14d"}},
@@ -296,7 +307,7 @@ func TestDateRangesAgree(t *testing.T) {
 		`aws.cloudtrail.user_identity.session_context.creation_date >= now/d`,
 		`aws.cloudtrail.user_identity.session_context.creation_date > "2025-03-13T00:00:00Z"`,
 	} {
-		rule := &ir.Rule{ID: "d", Type: ir.Query, From: "now-6m", Expr: evaltest.MustLower(t, q, nil)}
+		rule := &ir.Rule{ID: "d", Type: ir.Query, From: "now-6m", Expr: mustLower(t, q, nil)}
 		want := evalAlerts(t, rule, raw, scenarioAt)
 		got, err := Alerts(rule, raw, scenarioAt)
 		if err != nil {
@@ -321,10 +332,10 @@ func TestMaxSignalsAgree(t *testing.T) {
 		raw  [][]byte
 		at   time.Time
 	}{
-		{&ir.Rule{ID: "q", Type: ir.Query, From: "now-15y", MaxSignals: 2, Expr: evaltest.MustLower(t, `event.dataset: aws.cloudtrail`, nil)}, samples, samplesAt},
+		{&ir.Rule{ID: "q", Type: ir.Query, From: "now-15y", MaxSignals: 2, Expr: mustLower(t, `event.dataset: aws.cloudtrail`, nil)}, samples, samplesAt},
 		{&ir.Rule{ID: "nt", Type: ir.NewTerms, From: "now-6m", MaxSignals: 1, Expr: dynamoExport(t),
 			NewTerms: &ir.NewTermsSpec{Fields: []string{"aws.cloudtrail.user_identity.arn"}, HistoryWindowStart: "now-14d"}}, scenario, scenarioAt},
-		{&ir.Rule{ID: "th", Type: ir.Threshold, From: "now-30d", MaxSignals: 2, Expr: evaltest.MustLower(t, `event.action: ExportTableToPointInTime`, nil),
+		{&ir.Rule{ID: "th", Type: ir.Threshold, From: "now-30d", MaxSignals: 2, Expr: mustLower(t, `event.action: ExportTableToPointInTime`, nil),
 			Threshold: &ir.ThresholdSpec{Fields: []string{"aws.cloudtrail.user_identity.arn"}, Value: 1}}, scenario, scenarioAt},
 	}
 	for _, c := range rules {
