@@ -27,6 +27,14 @@ func Unreadable(err error) error { return fmt.Errorf("%w: %w", ErrUnreadable, er
 // MaxNamed caps how many unreadable records Stats names; all are counted.
 const MaxNamed = 100
 
+// MaxLineSize bounds an NDJSON line: a longer line is counted as
+// unreadable and skipped without being held in memory.
+const MaxLineSize = 16 << 20
+
+// MaxRecordsFileSize bounds a {"Records":[...]} file, which is read whole:
+// a larger file is counted as unreadable.
+const MaxRecordsFileSize = 256 << 20
+
 // BadRecord names one unreadable record, or a file that could not be read
 // on from Line.
 type BadRecord struct {
@@ -113,12 +121,18 @@ func readNDJSON(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) e
 	var long []byte
 	for line := 1; ; line++ {
 		chunk, err := br.ReadSlice('\n')
+		tooLong := false
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it.
+			// A line longer than the buffer: gather it, up to MaxLineSize.
 			long = append(long[:0], chunk...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				chunk, err = br.ReadSlice('\n')
-				long = append(long, chunk...)
+				if !tooLong && len(long)+len(bytes.TrimRight(chunk, "\r\n")) > MaxLineSize {
+					tooLong, long = true, long[:0]
+				}
+				if !tooLong {
+					long = append(long, chunk...)
+				}
 			}
 			chunk = long
 		}
@@ -130,7 +144,9 @@ func readNDJSON(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) e
 		if line == 1 {
 			rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
 		}
-		if len(rec) > 0 {
+		if tooLong {
+			st.bad(name, line, fmt.Errorf("line longer than the %d MiB limit", MaxLineSize>>20))
+		} else if len(rec) > 0 {
 			rec = stripExportTimestamp(rec)
 			if rec[0] != '{' || rec[len(rec)-1] != '}' {
 				st.bad(name, line, errors.New("not a JSON object"))
@@ -168,9 +184,13 @@ func stripExportTimestamp(line []byte) []byte {
 // readRecordsArray reads {"Records":[...]} and hands each element to fn
 // with the line it starts on.
 func readRecordsArray(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) error) error {
-	data, err := io.ReadAll(br)
+	data, err := io.ReadAll(io.LimitReader(br, MaxRecordsFileSize+1))
 	if err != nil {
 		st.bad(name, 0, fmt.Errorf("file unreadable: %w", err))
+		return nil
+	}
+	if len(data) > MaxRecordsFileSize {
+		st.bad(name, 1, fmt.Errorf("Records file larger than the %d MiB limit", MaxRecordsFileSize>>20))
 		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -184,39 +204,51 @@ func readRecordsArray(br *bufio.Reader, name string, st *Stats, fn func([]byte, 
 		st.bad(name, lineAt(off), fmt.Errorf("Records file unreadable from here: %w", err))
 		return nil
 	}
-	for _, want := range []json.Token{json.Delim('{'), "Records", json.Delim('[')} {
-		tok, err := dec.Token()
-		if err != nil {
-			return fail(err)
-		}
-		if tok != want {
-			return fail(fmt.Errorf("want %v, found %v", want, tok))
-		}
-	}
-	for dec.More() {
-		var rec json.RawMessage
-		if err := dec.Decode(&rec); err != nil {
-			return fail(err)
-		}
-		end := int(dec.InputOffset())
-		line := lineAt(end - len(rec))
-		if len(rec) == 0 || rec[0] != '{' {
-			st.bad(name, line, errors.New("not a JSON object"))
-			continue
-		}
-		if ferr := fn(rec, line); ferr != nil {
-			if !errors.Is(ferr, ErrUnreadable) {
-				return ferr
+	// Files written one after the other (cat a.json b.json) are read in
+	// turn; anything else after the Records object is named.
+	for {
+		for _, want := range []json.Token{json.Delim('{'), "Records", json.Delim('[')} {
+			tok, err := dec.Token()
+			if err != nil {
+				return fail(err)
 			}
-			st.bad(name, line, ferr)
-			continue
+			if tok != want {
+				return fail(fmt.Errorf("want %v, found %v", want, tok))
+			}
 		}
-		st.Records++
+		for dec.More() {
+			var rec json.RawMessage
+			if err := dec.Decode(&rec); err != nil {
+				return fail(err)
+			}
+			end := int(dec.InputOffset())
+			line := lineAt(end - len(rec))
+			if len(rec) == 0 || rec[0] != '{' {
+				st.bad(name, line, errors.New("not a JSON object"))
+				continue
+			}
+			if ferr := fn(rec, line); ferr != nil {
+				if !errors.Is(ferr, ErrUnreadable) {
+					return ferr
+				}
+				st.bad(name, line, ferr)
+				continue
+			}
+			st.Records++
+		}
+		if _, err := dec.Token(); err != nil {
+			return fail(err)
+		}
+		if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n}")) == 0 {
+			return nil
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+			if err == nil {
+				err = fmt.Errorf("want }, found %v", tok)
+			}
+			return fail(err)
+		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return fail(err)
-	}
-	return nil
 }
 
 // lineCounter returns a function giving the 1-based line of a byte offset
