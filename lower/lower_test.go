@@ -261,7 +261,7 @@ type corpusQuery struct {
 	Query string `json:"query"`
 }
 
-func loadCorpus(t *testing.T) []corpusQuery {
+func loadCorpus(t testing.TB) []corpusQuery {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "shared", "corpus", "kql", "elastic_rule_queries.jsonl"))
 	if err != nil {
