@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Event is one CloudWatch Logs log event: its timestamp (the @timestamp
@@ -31,37 +33,60 @@ type record struct {
 // A message that is not a JSON object has no fields besides the system
 // ones.
 func discover(ev Event) record {
-	r := record{ts: ev.Timestamp, msg: ev.Message, fields: map[string]value{}}
-	dec := json.NewDecoder(bytes.NewReader(ev.Message))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	r := record{ts: ev.Timestamp, msg: ev.Message}
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	doc, err := p.ParseBytes(ev.Message)
+	if err != nil || doc.Type() != fastjson.TypeObject {
+		r.fields = map[string]value{}
 		return r
 	}
-	obj, ok := doc.(map[string]any)
-	if !ok {
-		return r
-	}
-	for k, v := range obj {
-		flatten(r.fields, k, v)
-	}
+	r.fields = make(map[string]value, 64)
+	flatten(r.fields, nil, doc)
 	return r
 }
 
-func flatten(out map[string]value, name string, x any) {
-	switch x := x.(type) {
-	case map[string]any:
-		for k, v := range x {
-			flatten(out, name+"."+k, v)
+var parserPool fastjson.ParserPool
+
+// flatten adds the leaves under v, named by the dotted path in key. Values
+// are copied out of the parser's memory.
+func flatten(out map[string]value, key []byte, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		o.Visit(func(k []byte, child *fastjson.Value) {
+			flatten(out, joinKey(key, k), child)
+		})
+	case fastjson.TypeArray:
+		for i, child := range v.GetArray() {
+			flatten(out, joinKey(key, strconv.AppendInt(nil, int64(i), 10)), child)
 		}
-	case []any:
-		for i, v := range x {
-			flatten(out, name+"."+strconv.Itoa(i), v)
+	case fastjson.TypeString:
+		out[string(key)] = strVal(string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		text := string(v.MarshalTo(nil))
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			out[string(key)] = strVal(text)
+			return
 		}
-	case nil:
-	default:
-		out[name] = fromJSON(x)
+		out[string(key)] = value{k: kNumber, n: f, s: text}
+	case fastjson.TypeTrue:
+		// Logs Insights reads JSON booleans as 1 and 0.
+		out[string(key)] = value{k: kNumber, n: 1, s: "1"}
+	case fastjson.TypeFalse:
+		out[string(key)] = value{k: kNumber, n: 0, s: "0"}
 	}
+}
+
+// joinKey appends ".k" to key in a new slice (siblings must not share
+// the backing array).
+func joinKey(key, k []byte) []byte {
+	out := make([]byte, 0, len(key)+1+len(k))
+	if len(key) > 0 {
+		out = append(append(out, key...), '.')
+	}
+	return append(out, k...)
 }
 
 // ReadEvents reads newline-delimited JSON objects, one log event per line.
