@@ -60,7 +60,7 @@ func Lower(q *parser.Query, opts Options) (ir.Expr, diag.List) {
 	l := newLowerer(q.Text, opts)
 	var e ir.Expr
 	if q.Expr == nil {
-		e = &ir.MatchAll{Pos: l.pos(0)}
+		e = &ir.MatchAll{Pos: l.pos(parser.Pos{Line: 1, Col: 1})}
 	} else {
 		e = l.expr(q.Expr, "")
 	}
@@ -78,9 +78,9 @@ func Query(query string, opts Options) (ir.Expr, diag.List) {
 		l := newLowerer(query, opts)
 		var se *parser.SyntaxError
 		if errors.As(err, &se) {
-			l.add(diag.Error, se.Offset, CodeSyntax, "", se.Msg, se.Hint)
+			l.add(diag.Error, se.Pos, CodeSyntax, "", se.Msg, se.Hint)
 		} else {
-			l.add(diag.Error, 0, CodeSyntax, "", err.Error(), "")
+			l.add(diag.Error, parser.Pos{Line: 1, Col: 1}, CodeSyntax, "", err.Error(), "")
 		}
 		return nil, l.diags
 	}
@@ -123,28 +123,19 @@ func newLowerer(query string, opts Options) *lowerer {
 	return &lowerer{query: query, opts: opts, warned: map[string]bool{}, mixed: map[string]string{}}
 }
 
-// pos maps a query offset to a diagnostic position.
-func (l *lowerer) pos(offset int) diag.Pos {
+// pos maps a query position to a diagnostic position: through opts.Pos
+// when set, else the line and column within the query.
+func (l *lowerer) pos(p parser.Pos) diag.Pos {
 	if l.opts.Pos != nil {
-		return l.opts.Pos(offset)
+		return l.opts.Pos(p.Offset)
 	}
-	line, col := 1, 1
-	for i := 0; i < offset && i < len(l.query); i++ {
-		switch c := l.query[i]; {
-		case c == '\n':
-			line++
-			col = 1
-		case c < 0x80 || c >= 0xC0:
-			col++
-		}
-	}
-	return diag.Pos{Line: line, Col: col}
+	return diag.Pos{Line: p.Line, Col: p.Col}
 }
 
-func (l *lowerer) add(sev diag.Severity, offset int, code, key, msg, hint string) {
-	d := diag.Diagnostic{Pos: l.pos(offset), Severity: sev, Code: code, Key: key, Msg: msg, Hint: hint}
+func (l *lowerer) add(sev diag.Severity, at parser.Pos, code, key, msg, hint string) {
+	d := diag.Diagnostic{Pos: l.pos(at), Severity: sev, Code: code, Key: key, Msg: msg, Hint: hint}
 	if l.opts.Pos == nil {
-		d.Line = lineAt(l.query, offset)
+		d.Line = lineAt(l.query, at.Offset)
 	}
 	l.diags.Add(d)
 }
@@ -171,7 +162,7 @@ func (l *lowerer) expr(e parser.Expr, prefix string) ir.Expr {
 	case *parser.And:
 		return l.flatten(e.Pos, false, e.X, func(x parser.Expr) ir.Expr { return l.expr(x, prefix) })
 	case *parser.Not:
-		return &ir.Not{Pos: l.pos(e.Pos.Offset), X: l.expr(e.X, prefix)}
+		return &ir.Not{Pos: l.pos(e.Pos), X: l.expr(e.X, prefix)}
 	case *parser.Literal:
 		return l.freeText(e, e)
 	case *parser.Match:
@@ -186,7 +177,7 @@ func (l *lowerer) expr(e parser.Expr, prefix string) ir.Expr {
 	case *parser.Nested:
 		path := prefix + e.Path.Value
 		l.checkNestedPath(e.Path, path)
-		return &ir.Nested{Pos: l.pos(e.Pos.Offset), Path: path, X: l.expr(e.X, path+".")}
+		return &ir.Nested{Pos: l.pos(e.Pos), Path: path, X: l.expr(e.X, path+".")}
 	}
 	panic(fmt.Sprintf("lower: unknown node %T", e))
 }
@@ -202,7 +193,7 @@ func (l *lowerer) values(v parser.Expr, leaf func(*parser.Literal) ir.Expr) ir.E
 	case *parser.And:
 		return l.flatten(v.Pos, false, v.X, func(x parser.Expr) ir.Expr { return l.values(x, leaf) })
 	case *parser.Not:
-		return &ir.Not{Pos: l.pos(v.Pos.Offset), X: l.values(v.X, leaf)}
+		return &ir.Not{Pos: l.pos(v.Pos), X: l.values(v.X, leaf)}
 	}
 	panic(fmt.Sprintf("lower: unknown value node %T", v))
 }
@@ -230,9 +221,9 @@ func (l *lowerer) flatten(p parser.Pos, isOr bool, xs []parser.Expr, lower func(
 		}
 	}
 	if isOr {
-		return &ir.Or{Pos: l.pos(p.Offset), X: out}
+		return &ir.Or{Pos: l.pos(p), X: out}
 	}
-	return &ir.And{Pos: l.pos(p.Offset), X: out}
+	return &ir.And{Pos: l.pos(p), X: out}
 }
 
 // field resolves a field name (relative to a nested prefix) in the
@@ -288,7 +279,7 @@ func (l *lowerer) warnMixed(f ir.Field, v *parser.Literal) {
 		return
 	}
 	l.warned[f.Name] = true
-	l.add(diag.Warning, v.Pos.Offset, CodeMixedTypes, f.Name,
+	l.add(diag.Warning, v.Pos, CodeMixedTypes, f.Name,
 		fmt.Sprintf("field pattern %s names fields of several types (%s); the value is compared as keyword", f.Name, types),
 		"name the field exactly, or narrow the pattern to fields of one type")
 }
@@ -310,7 +301,7 @@ func (l *lowerer) unknownField(lit *parser.Literal, name string) {
 	if lit.IsWildcard() {
 		msg = fmt.Sprintf("field pattern %s matches no known field", name)
 	}
-	l.add(sev, lit.Pos.Offset, CodeUnknownField, name, msg, hint)
+	l.add(sev, lit.Pos, CodeUnknownField, name, msg, hint)
 }
 
 // checkNestedPath warns when a nested query's path is known but is not of
@@ -322,7 +313,7 @@ func (l *lowerer) checkNestedPath(lit *parser.Literal, path string) {
 		return
 	}
 	if f.ESType != "nested" {
-		l.add(diag.Warning, lit.Pos.Offset, CodeBadValue, path,
+		l.add(diag.Warning, lit.Pos, CodeBadValue, path,
 			fmt.Sprintf("%s is a %s field, not a nested one", path, f.ESType),
 			"path:{...} applies to fields of type nested; write path.child:value instead")
 	}
@@ -330,7 +321,7 @@ func (l *lowerer) checkNestedPath(lit *parser.Literal, path string) {
 
 // freeText lowers a value without a field (at is the node to report it at).
 func (l *lowerer) freeText(v *parser.Literal, at *parser.Literal) ir.Expr {
-	p := l.pos(at.Pos.Offset)
+	p := l.pos(at.Pos)
 	if v.IsStar() {
 		return &ir.MatchAll{Pos: p}
 	}
@@ -348,7 +339,7 @@ func rawValue(v *parser.Literal) ir.Value {
 
 // term lowers field:value.
 func (l *lowerer) term(f ir.Field, v *parser.Literal) ir.Expr {
-	p := l.pos(v.Pos.Offset)
+	p := l.pos(v.Pos)
 	if v.IsStar() {
 		return &ir.Exists{Pos: p, Field: f}
 	}
@@ -363,7 +354,7 @@ func (l *lowerer) term(f ir.Field, v *parser.Literal) ir.Expr {
 var rangeOps = map[string]ir.Op{"<": ir.Lt, "<=": ir.Lte, ">": ir.Gt, ">=": ir.Gte}
 
 func (l *lowerer) rangeExpr(f ir.Field, r *parser.Range) ir.Expr {
-	p := l.pos(r.Pos.Offset)
+	p := l.pos(r.Pos)
 	l.warnMixed(f, r.Value)
 	val, ok := l.typedValue(f, r.Value, true)
 	if !ok {
@@ -377,7 +368,7 @@ func (l *lowerer) rangeExpr(f ir.Field, r *parser.Range) ir.Expr {
 func (l *lowerer) typedValue(f ir.Field, v *parser.Literal, inRange bool) (ir.Value, bool) {
 	val := rawValue(v)
 	bad := func(msg, hint string) (ir.Value, bool) {
-		l.add(diag.Error, v.Pos.Offset, CodeBadValue, f.Name, msg, hint)
+		l.add(diag.Error, v.Pos, CodeBadValue, f.Name, msg, hint)
 		return val, false
 	}
 	if inRange && v.IsWildcard() {
