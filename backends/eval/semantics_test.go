@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/detc/detc/ir"
 )
 
 // TestSemantics pins DESIGN.md "KQL semantics" on ECS documents, with
@@ -130,14 +132,26 @@ func TestRawRecordErrors(t *testing.T) {
 		{`user_agent.name: Chrome`, "user_agent.name cannot be produced"},
 		{`CreateUser`, "free text"},
 		{`event.actoin: CreateUser`, "event.actoin"},
-		// Regression (found by TestRawAndECSAgree): an operand after a
-		// constant that decides the or was not compiled, so its error
-		// went unreported on raw records.
-		{`data_stream.dataset: "aws.cloudtrail" or aws.cloudtrail.read_only: maybe`, "neither true nor false"},
 	} {
 		_, err := Compile(kql(t, c.query, nil), WithForm(RawCloudTrail))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q on raw records: error %v, want one containing %q", c.query, err, c.want)
+		}
+	}
+}
+
+// TestErrorAfterDecisiveConstant is a regression test (found by
+// TestRawAndECSAgree): an operand after a constant that decides the or
+// was not compiled, so its error went unreported on raw records. Lowering
+// rejects such a value first, so the IR is built by hand.
+func TestErrorAfterDecisiveConstant(t *testing.T) {
+	e := &ir.Or{X: []ir.Expr{
+		&ir.Term{Field: ir.Field{Name: "data_stream.dataset", Type: ir.Keyword}, Value: ir.Value{Text: "aws.cloudtrail"}},
+		&ir.Term{Field: ir.Field{Name: "aws.cloudtrail.read_only", Type: ir.Boolean}, Value: ir.Value{Text: "maybe"}},
+	}}
+	for _, form := range []Form{ECS, RawCloudTrail} {
+		if _, err := Compile(e, WithForm(form)); err == nil || !strings.Contains(err.Error(), "neither true nor false") {
+			t.Errorf("%s: error %v, want the bad boolean named", form, err)
 		}
 	}
 }
