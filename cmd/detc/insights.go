@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/detc/detc/insights"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/source/cloudtrail"
 	"github.com/spf13/pflag"
 )
 
@@ -20,10 +20,12 @@ func init() {
 		Summary: "run a CloudWatch Logs Insights query offline over JSON events",
 		Usage: `Usage: detc insights run QUERY --events FILE [--start TIME] [--end TIME] [--json]
 
-Runs a Logs Insights (CWLI) query with detc's local interpreter over
-newline-delimited JSON events, for instance CloudTrail records, one per line.
-Each event's @timestamp is its "@timestamp" key (ISO 8601 or epoch ms), else
-its CloudTrail "eventTime". Fields are discovered as CloudWatch Logs does:
+Runs a Logs Insights (CWLI) query with detc's local interpreter over JSON
+events: newline-delimited JSON (one event per line, for instance CloudTrail
+records) or a CloudTrail log file {"Records": [...]}, gzipped or not. Each
+event's @timestamp is its "@timestamp" key (ISO 8601 or epoch ms), else its
+CloudTrail "eventTime". Unreadable records are named and make the exit
+status 1. Fields are discovered as CloudWatch Logs does:
 nested keys joined with dots, array elements by index (resources.0.ARN).
 
 --start and --end are the StartQuery window (inclusive, ISO 8601 or epoch
@@ -35,7 +37,7 @@ Example:
   detc insights run 'filter eventSource = "dynamodb.amazonaws.com" and not ispresent(errorCode)
     | stats count(*) as n by eventName' --events ../shared/aws/samples/all_events.ndjson`,
 		Flags: func(fs *pflag.FlagSet) {
-			fs.String("events", "", "newline-delimited JSON events (required)")
+			fs.String("events", "", "NDJSON events or a CloudTrail log file, .gz or not (required)")
 			fs.String("start", "", "window start (ISO 8601 or epoch seconds; default: the earliest event)")
 			fs.String("end", "", "window end (ISO 8601 or epoch seconds; default: the latest event)")
 			fs.Bool("json", false, "print the result as JSON ({columns, rows})")
@@ -60,16 +62,24 @@ func runInsights(env *runEnv, args []string) int {
 		fmt.Fprintf(env.Stderr, "detc insights: %v\n", err)
 		return exitFail
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "detc insights: %v\n", err)
-		return exitFail
-	}
-	events, err := insights.ReadEvents(f)
-	f.Close()
+	var events []insights.Event
+	st, err := cloudtrail.ReadFile(path, func(rec []byte, _ int) error {
+		ev, err := insights.ParseEvent(rec)
+		if err != nil {
+			return cloudtrail.Unreadable(err)
+		}
+		events = append(events, ev)
+		return nil
+	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "detc insights: %s: %v\n", path, err)
 		return exitFail
+	}
+	for _, b := range st.Bad {
+		fmt.Fprintf(env.Stderr, "detc insights: unreadable: %s\n", b)
+	}
+	if st.Unreadable > len(st.Bad) {
+		fmt.Fprintf(env.Stderr, "detc insights: ... %d unreadable in all\n", st.Unreadable)
 	}
 	start, end := eventSpan(events)
 	for _, b := range []struct {
@@ -88,6 +98,10 @@ func runInsights(env *runEnv, args []string) int {
 		*b.t = t
 	}
 	res := q.Run(events, start, end)
+	code := exitOK
+	if st.Unreadable > 0 {
+		code = exitFail
+	}
 	if asJSON, _ := env.Flags.GetBool("json"); asJSON {
 		rows := res.Rows
 		if rows == nil {
@@ -103,7 +117,7 @@ func runInsights(env *runEnv, args []string) int {
 			fmt.Fprintf(env.Stderr, "detc insights: %v\n", err)
 			return exitFail
 		}
-		return exitOK
+		return code
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(res.Columns, "\t"))
@@ -116,7 +130,7 @@ func runInsights(env *runEnv, args []string) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(env.Stderr, "%s over %s\n", plural(len(res.Rows), "row"), plural(len(events), "event"))
-	return exitOK
+	return code
 }
 
 // eventSpan is the window holding every event.

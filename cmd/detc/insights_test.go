@@ -34,3 +34,11 @@ func TestInsightsRun(t *testing.T) {
 		t.Errorf("missing --events: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestInsightsRunRecordsFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"insights", "run", `stats count(*) as n`, "--events", "../../../shared/aws/samples/s3_logfile_Records_wrapper_example.json.gz", "--json"}, nil, &out, &errb)
+	if code != exitOK || !strings.Contains(out.String(), `"n": "5"`) {
+		t.Errorf("exit %d, output %s, stderr %s", code, out.String(), errb.String())
+	}
+}
