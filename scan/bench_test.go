@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/internal/ctgen"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/rulefile"
 )
 
 // benchRecords is how many generated records the benchmarks scan
@@ -41,62 +39,22 @@ func benchFile(b *testing.B) (string, int64) {
 	return path, int64(len(data))
 }
 
-// yamlRule holds the keys of a rule file the scan needs; the benchmark
-// reads rules/ with it while the rulefile package waits for lower.
-type yamlRule struct {
-	ID         string `yaml:"id"`
-	Name       string `yaml:"name"`
-	Type       string `yaml:"type"`
-	Query      string `yaml:"query"`
-	Severity   string `yaml:"severity"`
-	From       string `yaml:"from"`
-	Interval   string `yaml:"interval"`
-	MaxSignals int    `yaml:"max_signals"`
-	NewTerms   *struct {
-		Fields             []string `yaml:"fields"`
-		HistoryWindowStart string   `yaml:"history_window_start"`
-	} `yaml:"new_terms"`
-	Threshold *ir.ThresholdSpec `yaml:"threshold"`
-}
-
-// benchRules returns every rule of rules/ and the AWS rules of Elastic's
-// corpus (kuery; query, new_terms and threshold) that compile for raw
-// CloudTrail, and how many corpus rules were left out.
+// benchRules returns every rule of rules/ (loaded by rulefile) and the
+// AWS rules of Elastic's corpus (kuery; query, new_terms and threshold)
+// that compile for raw CloudTrail, and how many corpus rules were left out
+// (they use fields raw CloudTrail cannot produce).
 func benchRules(tb testing.TB) (rules []*ir.Rule, skipped int) {
-	files, err := filepath.Glob("../rules/*/*.yml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, ".test.yml") {
-			continue // a rule's test cases, not a rule
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var y yamlRule
-		if err := yaml.Unmarshal(data, &y); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		r := &ir.Rule{ID: y.ID, Name: y.Name, Type: ir.RuleType(y.Type), Query: y.Query, Severity: y.Severity,
-			From: y.From, Interval: y.Interval, MaxSignals: y.MaxSignals, Threshold: y.Threshold}
-		if y.NewTerms != nil {
-			r.NewTerms = &ir.NewTermsSpec{Fields: y.NewTerms.Fields, HistoryWindowStart: y.NewTerms.HistoryWindowStart}
-		}
-		if y.ID == "" || y.Type == "" {
-			tb.Fatalf("%s: not a rule file (no id or type)", f)
-		}
-		if r.Expr, err = evaltest.Lower(y.Query, nil); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		if _, err := eval.NewProgram(r, eval.WithForm(eval.RawCloudTrail)); err != nil {
-			tb.Fatalf("%s does not compile for raw CloudTrail: %v", f, err)
-		}
-		rules = append(rules, r)
+	rules, diags := rulefile.LoadAll([]string{"../rules"}, rulefile.Options{})
+	if diags.HasErrors() {
+		tb.Fatalf("rules/ does not load: %v", diags)
 	}
 	if len(rules) == 0 {
 		tb.Fatal("no rule under ../rules")
+	}
+	for _, r := range rules {
+		if _, err := eval.NewProgram(r, eval.WithForm(eval.RawCloudTrail)); err != nil {
+			tb.Fatalf("%s does not compile for raw CloudTrail: %v", r.File, err)
+		}
 	}
 
 	f, err := os.Open("../../shared/corpus/rules/elastic_aws_rules.jsonl")
