@@ -358,7 +358,10 @@ func (t *translator) wildcard(a access, pieces []string) cond {
 	if len(pieces) == 2 && pieces[0] == "" && pieces[1] == "" {
 		return presentAtom(a.ref)
 	}
-	if len(pieces) == 3 && pieces[0] == "" && pieces[2] == "" && pieces[1] != "" {
+	// The docs describe `like "x"` as a plain substring test and show no
+	// wildcard inside the quotes; a piece holding a glob or SQL wildcard
+	// character goes to the regex form so that no reading of it can differ.
+	if len(pieces) == 3 && pieces[0] == "" && pieces[2] == "" && pieces[1] != "" && !strings.ContainsAny(pieces[1], "*?%") {
 		if q, ok := quoteString(pieces[1]); ok {
 			return newAtom(a.guard, a.ref+" like "+q)
 		}
