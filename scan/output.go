@@ -68,8 +68,20 @@ func WriteFile(path string, alerts []Alert) error {
 func WriteSummary(w io.Writer, res *Result) {
 	fmt.Fprintf(w, "scanned %d files, %d events (%.1f MB), %d unreadable records\n",
 		res.Files, res.Events, float64(res.Bytes)/1e6, res.Unreadable)
-	for _, b := range res.Bad {
-		fmt.Fprintf(w, "  unreadable: %s\n", b)
+	// Consecutive lines of a file with the same error print as one range.
+	for i := 0; i < len(res.Bad); {
+		b := res.Bad[i]
+		j := i + 1
+		for j < len(res.Bad) && res.Bad[j].File == b.File && res.Bad[j].Line == res.Bad[j-1].Line+1 &&
+			res.Bad[j].Err.Error() == b.Err.Error() {
+			j++
+		}
+		if j-i > 1 {
+			fmt.Fprintf(w, "  unreadable: %s:%d-%d: %v (%d records)\n", b.File, b.Line, res.Bad[j-1].Line, b.Err, j-i)
+		} else {
+			fmt.Fprintf(w, "  unreadable: %s\n", b)
+		}
+		i = j
 	}
 	if n := res.Unreadable - len(res.Bad); n > 0 {
 		fmt.Fprintf(w, "  ... and %d more unreadable records\n", n)

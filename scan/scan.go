@@ -367,7 +367,35 @@ func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int
 	if isGzip(head) || isRecordsFile(head) {
 		return readRecordsFile(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
 	}
+	if startsPrettyObject(head) {
+		// One pretty-printed JSON record (a saved event, the AWS
+		// documentation's examples): read it whole if it parses.
+		rest, err := io.ReadAll(r)
+		if err == nil {
+			data := append(head, rest...)
+			var p fastjson.Parser
+			if v, perr := p.ParseBytes(data); perr == nil && v.Type() == fastjson.TypeObject {
+				b := newBatch(*seq, file)
+				b.data = append(b.data, bytes.TrimSpace(data)...)
+				b.ends = append(b.ends, len(b.data))
+				b.lines = append(b.lines, 1)
+				out <- b
+				*seq++
+				return cloudtrail.Stats{Files: 1, Records: 1}, nil
+			}
+			return readNDJSONChunks(bytes.NewReader(data), file, out, seq)
+		}
+	}
 	return readNDJSONChunks(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
+}
+
+// startsPrettyObject reports whether the first line of a file opens a
+// JSON object without closing it (a pretty-printed record).
+func startsPrettyObject(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	line, _, _ := bytes.Cut(head, []byte{'\n'})
+	line = bytes.TrimSpace(line)
+	return len(line) > 0 && line[0] == '{' && line[len(line)-1] != '}'
 }
 
 func isGzip(head []byte) bool { return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b }

@@ -303,3 +303,30 @@ func TestScanNDJSONChunksAgreeWithReadRecords(t *testing.T) {
 		t.Errorf("the mixed file is not mixed enough: %d events, %d bad", wantEvents, len(wantBad))
 	}
 }
+
+// TestScanPrettyRecord reads a file holding one pretty-printed record (as
+// the AWS documentation prints them) as one event; a broken one is read
+// line by line, and the summary names its unreadable lines as a range.
+func TestScanPrettyRecord(t *testing.T) {
+	rule := &ir.Rule{ID: "all", Type: ir.Query, From: "now-10000d", Interval: "1d", Expr: &ir.MatchAll{}}
+	res, err := Run([]*ir.Rule{rule}, []string{samples + "02_dynamodb_UpdateItem_failure_awsdocs.json"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 1 || res.Unreadable != 0 || len(res.Alerts) != 1 {
+		t.Errorf("pretty record: %d events, %d unreadable, %d alerts; want 1, 0, 1", res.Events, res.Unreadable, len(res.Alerts))
+	}
+	path := filepath.Join(t.TempDir(), "broken.json")
+	if err := os.WriteFile(path, []byte("{\n  \"eventTime\": \n  \"x\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Run([]*ir.Rule{rule}, []string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, res)
+	if res.Unreadable != 3 || !strings.Contains(sum.String(), path+":1-3: not a JSON object (3 records)") {
+		t.Errorf("broken pretty record: %d unreadable, summary:\n%s", res.Unreadable, sum.String())
+	}
+}
