@@ -2,6 +2,31 @@
 // once into closures over pre-resolved field accessors and evaluates it on
 // ECS documents or on raw CloudTrail records, then runs query, new_terms and
 // threshold rules at a run time T or over a timeline of scheduled runs.
+//
+// Semantics are DESIGN.md's "KQL semantics" (Elasticsearch's, where the
+// detection-rules Python evaluator differs). Choices the design leaves open:
+//
+//   - Text fields are analysed by an approximation of the standard
+//     analyzer: runs of letters, digits and `_`, joined across `.` and `'`
+//     between word characters, lower-cased. An unquoted value is a match
+//     query (any of its tokens), a quoted one a phrase; a wildcard is
+//     lower-cased and matched against each token.
+//   - Free text compares every leaf of the document as a keyword (its
+//     canonical text); it cannot run on raw records (Compile reports it).
+//   - A term on a date field matches the instant, or the whole day for a
+//     bare date; numeric fields coerce numeric strings, boolean fields
+//     accept "true"/"false", IP fields only values that parse as addresses.
+//   - Raw records drop null and "" values, as the integration's pipeline
+//     does; ECS documents are taken as given ("" exists).
+//   - Timeline replay (Program.ReplayTimeline): runs at multiples of the
+//     interval since the Unix epoch, from the first at or after the first
+//     event to the first at or after the last. Overlapping windows never
+//     alert twice: an event alerts once per query rule, a (term, event)
+//     pair once per new_terms rule, and a threshold group counts only
+//     events newer than its previous alert (Kibana's signal history).
+//     max_signals caps each run; leftovers alert later if still in a window.
+//   - A query comparing dates with now is re-evaluated at every run time;
+//     Program.Candidate pre-selects events with a run-time-free upper bound.
 package eval
 
 import (
