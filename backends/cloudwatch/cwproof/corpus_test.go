@@ -51,14 +51,19 @@ func TestCorpusRulesAgreeOnSamples(t *testing.T) {
 						Value string `json:"value"`
 					} `json:"history_window_start"`
 				} `json:"new_terms"`
+				Threshold *struct {
+					Field       json.RawMessage  `json:"field"`
+					Value       int              `json:"value"`
+					Cardinality []ir.Cardinality `json:"cardinality"`
+				} `json:"threshold"`
 			} `json:"rule"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatal(err)
 		}
 		r := c.Rule
-		if r.Language != "kuery" || r.Type == "threshold" {
-			continue // the corpus' threshold rules all use fields that do not render
+		if r.Language != "kuery" {
+			continue
 		}
 		e, diags := lower.Query(r.Query, lower.Options{})
 		if diags.HasErrors() {
@@ -67,6 +72,18 @@ func TestCorpusRulesAgreeOnSamples(t *testing.T) {
 		rule := &ir.Rule{ID: r.RuleID, Name: r.Name, Type: ir.RuleType(r.Type), From: r.From, Expr: e}
 		if r.NewTerms != nil {
 			rule.NewTerms = &ir.NewTermsSpec{Fields: r.NewTerms.Value, HistoryWindowStart: r.NewTerms.History[0].Value}
+		}
+		if th := r.Threshold; th != nil {
+			spec := &ir.ThresholdSpec{Value: th.Value, Cardinality: th.Cardinality}
+			var one string
+			if json.Unmarshal(th.Field, &one) == nil {
+				if one != "" {
+					spec.Fields = []string{one}
+				}
+			} else if err := json.Unmarshal(th.Field, &spec.Fields); err != nil {
+				t.Fatalf("%s: threshold.field: %v", r.RuleID, err)
+			}
+			rule.Threshold = spec
 		}
 		if _, err := cloudwatch.Render(rule, cloudwatch.Options{}); err != nil {
 			continue
