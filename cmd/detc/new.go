@@ -146,9 +146,9 @@ func title(name string) string {
 
 // ruleHeader is the part of every scaffolded rule up to the query.
 func ruleHeader(id, name, ruleType, description string) string {
-	return fmt.Sprintf(`# %s: scaffolded by detc new. Replace the placeholders (description,
-# query, note, threat) with your detection and the events of %s.test.yml
-# with yours, then run: detc check %s.yml && detc test %s.yml
+	return fmt.Sprintf(`# Scaffolded by detc new. Replace the placeholders (description, query,
+# note, threat) with your detection and the events of the test file beside
+# it (%s.test.yml) with yours, then run detc check and detc test on it.
 id: %s
 name: %s
 description: >-
@@ -157,7 +157,7 @@ type: %s
 index:
   - logs-aws.cloudtrail-*
 language: kuery
-`, name, name, name, name, id, title(name), description, ruleType)
+`, name, id, title(name), description, ruleType)
 }
 
 const ruleCommon = `severity: medium
