@@ -216,8 +216,19 @@ func not(c cond) cond {
 }
 
 // render writes a condition; constants become `1 = 1` and `1 = 0`.
+// The conjuncts of a top-level and go on lines of their own, so that a
+// reader (and a diff) sees one condition per line.
 func render(c cond) string {
 	var b strings.Builder
+	if conj, ok := c.(condAnd); ok {
+		for i, x := range conj {
+			if i > 0 {
+				b.WriteString("\n  and ")
+			}
+			writeCond(&b, x, true)
+		}
+		return b.String()
+	}
 	writeCond(&b, c, false)
 	return b.String()
 }

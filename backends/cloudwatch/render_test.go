@@ -34,7 +34,7 @@ func filterOf(t *testing.T, r *ir.Rule) string {
 	if err != nil {
 		t.Fatalf("%s: %v", r.Query, err)
 	}
-	first, _, _ := strings.Cut(art.Query, "\n")
+	first, _, _ := strings.Cut(art.Query, "\n| ")
 	if !strings.HasPrefix(first, "filter ") {
 		return ""
 	}
