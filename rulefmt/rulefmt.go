@@ -44,7 +44,8 @@ type Result struct {
 	QueryReason string
 }
 
-// Sub-key orders of the nested mappings, as docs/rules.md lists them.
+// subKeyOrder orders the keys of the nested mappings, as docs/rules.md
+// lists them (rulefile keeps its own copies unexported).
 var subKeyOrder = map[string][]string{
 	"new_terms":    {"fields", "history_window_start"},
 	"threshold":    {"field", "value", "cardinality"},

@@ -312,3 +312,28 @@ func parseExplanation(t *testing.T, l string) (int, string, string) {
 	}
 	return lineNo, tail[:i], tail[j+1:]
 }
+
+// TestKQLExplainECS explains the same documents in both forms: the ECS
+// documents the profile derives and the raw records must get the same
+// explanations, line for line.
+func TestKQLExplainECS(t *testing.T) {
+	recs := sampleRecords(t)
+	var ecs [][]byte
+	for _, r := range recs {
+		ecs = append(ecs, ecsLine(t, r))
+	}
+	dir := t.TempDir()
+	rawPath, ecsPath := filepath.Join(dir, "docs.ndjson"), filepath.Join(dir, "ecs", "docs.ndjson")
+	os.MkdirAll(filepath.Dir(ecsPath), 0o755)
+	os.WriteFile(rawPath, append(bytes.Join(recs, []byte{'\n'}), '\n'), 0o644)
+	os.WriteFile(ecsPath, append(bytes.Join(ecs, []byte{'\n'}), '\n'), 0o644)
+	for _, q := range matchQueries {
+		var rawErr, ecsErr, out bytes.Buffer
+		run([]string{"kql", "--source", "aws.cloudtrail", "--explain", q, "--match", rawPath}, nil, &out, &rawErr)
+		run([]string{"kql", "--explain", q, "--match", ecsPath}, nil, &out, &ecsErr)
+		got := strings.ReplaceAll(ecsErr.String(), ecsPath, rawPath)
+		if got != rawErr.String() {
+			t.Errorf("%s: explanations differ:\nraw:\n%s\necs:\n%s", q, rawErr.String(), ecsErr.String())
+		}
+	}
+}
