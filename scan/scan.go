@@ -370,7 +370,11 @@ func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int
 	if startsPrettyObject(head) {
 		// One pretty-printed JSON record (a saved event, the AWS
 		// documentation's examples): read it whole if it parses.
-		rest, err := io.ReadAll(r)
+		rest, err := io.ReadAll(io.LimitReader(r, cloudtrail.MaxLineSize))
+		if len(head)+len(rest) > cloudtrail.MaxLineSize {
+			// Too large for one record: read it as lines.
+			return readNDJSONChunks(io.MultiReader(bytes.NewReader(head), bytes.NewReader(rest), r), file, out, seq)
+		}
 		if err == nil {
 			data := append(head, rest...)
 			var p fastjson.Parser
@@ -449,6 +453,26 @@ func readNDJSONChunks(r io.Reader, file string, out chan<- *batch, seq *int) (cl
 		eof := false
 		for {
 			if len(b.data) == cap(b.data) {
+				if start := bytes.LastIndexByte(b.data, '\n') + 1; len(b.data)-start > cloudtrail.MaxLineSize {
+					// A line over the limit: name it, skip it, and leave
+					// an empty line in its place so lines keep their numbers.
+					st.Unreadable++
+					if len(st.Bad) < cloudtrail.MaxNamed {
+						st.Bad = append(st.Bad, cloudtrail.BadRecord{File: file, Line: line + bytes.Count(b.data[:start], []byte{'\n'}), Err: errLineTooLong})
+					}
+					b.data = append(b.data[:start], '\n')
+					rest, err := skipLine(r)
+					b.data = append(b.data, rest...)
+					if err != nil {
+						if err != io.EOF {
+							st.Unreadable++
+							st.Bad = append(st.Bad, cloudtrail.BadRecord{File: file, Line: line + bytes.Count(b.data, []byte{'\n'}), Err: fmt.Errorf("file unreadable from here: %w", err)})
+						}
+						eof = true
+						break
+					}
+					continue
+				}
 				b.data = slices.Grow(b.data, cap(b.data))
 			}
 			n, err := r.Read(b.data[len(b.data):cap(b.data)])
@@ -485,6 +509,25 @@ func readNDJSONChunks(r io.Reader, file string, out chan<- *batch, seq *int) (cl
 	}
 }
 
+// errLineTooLong names a line over cloudtrail.MaxLineSize, as
+// cloudtrail.ReadRecords does.
+var errLineTooLong = fmt.Errorf("line longer than the %d MiB limit", cloudtrail.MaxLineSize>>20)
+
+// skipLine reads r up to and including the next newline and returns what
+// it read after it.
+func skipLine(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return buf[i+1 : n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // worker decodes and evaluates batches with its own parser.
 type worker struct {
 	progs  []*eval.Program
@@ -514,6 +557,10 @@ func (w *worker) decode(b *batch) *decoded {
 		}
 		rec := data[off:end]
 		off = end + 1
+		if len(bytes.TrimRight(rec, "\r")) > cloudtrail.MaxLineSize {
+			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: errLineTooLong})
+			continue
+		}
 		if line == 1 {
 			rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
 		}
@@ -521,6 +568,7 @@ func (w *worker) decode(b *batch) *decoded {
 		if len(rec) == 0 {
 			continue
 		}
+		rec = cloudtrail.StripExportTimestamp(rec)
 		if rec[0] != '{' || rec[len(rec)-1] != '}' {
 			d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: errors.New("not a JSON object")})
 			continue

@@ -165,6 +165,11 @@ func readNDJSON(br *bufio.Reader, name string, st *Stats, fn func([]byte, int) e
 	}
 }
 
+// StripExportTimestamp removes the timestamp that a CloudWatch Logs export
+// puts before each message, as ReadRecords does, for readers that split
+// NDJSON lines themselves; other lines are returned as they are.
+func StripExportTimestamp(line []byte) []byte { return stripExportTimestamp(line) }
+
 // stripExportTimestamp removes the "2026-01-05T08:00:00.000Z " prefix that
 // a CloudWatch Logs export to S3 puts before each message.
 func stripExportTimestamp(line []byte) []byte {
