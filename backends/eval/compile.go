@@ -155,7 +155,11 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 		if c.relax && isRunTimeLiteral(e.Field, e.Value) {
 			return c.relaxed(), nil
 		}
-		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 1+boolToInt(e.Value.IsWildcard()))
+		n, err := c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 1+boolToInt(e.Value.IsWildcard()))
+		if err == nil && n.konst == 0 {
+			n.p = c.fuseKeywordTerm(e, n.p)
+		}
+		return n, err
 	case *ir.Range:
 		leaf, err := c.rangeLeaf(e.Field, e.Op, e.Value)
 		if err != nil {
@@ -236,6 +240,44 @@ func (c *compiler) fieldNode(e ir.Expr, f ir.Field, visit visitor, leafCost int)
 		return alwaysFalse, nil
 	}
 	return node{p: func(d *fastjson.Value) bool { return acc(d, visit) }, cost: cost + leafCost}, nil
+}
+
+// fuseKeywordTerm specialises the commonest test of a scan, a keyword
+// term on a plain path of a raw record (event.action: X, errorCode: *Denied*),
+// into one closure that walks the path and compares the string, falling
+// back to the general predicate for anything else (arrays, numbers).
+func (c *compiler) fuseKeywordTerm(e *ir.Term, general predicate) predicate {
+	raw, ok := c.res.(rawResolver)
+	if !ok || raw.inside != nil || e.Field.Wildcard || (e.Field.Type != ir.Keyword && e.Field.Type != ir.Unknown) {
+		return general
+	}
+	segs, ok := simpleRawPath(e.Field.Name)
+	if !ok {
+		return general
+	}
+	var test func([]byte) bool
+	if e.Value.IsWildcard() {
+		test = newWildcard(e.Value.Wildcard).match
+	} else {
+		want := e.Value.Text
+		test = func(b []byte) bool { return b2s(b) == want }
+	}
+	return func(d *fastjson.Value) bool {
+		v := d
+		for _, s := range segs {
+			if v.Type() != fastjson.TypeObject {
+				return general(d)
+			}
+			if v = v.GetObject().Get(s); v == nil {
+				return false
+			}
+		}
+		if v.Type() != fastjson.TypeString {
+			return general(d)
+		}
+		b := v.GetStringBytes()
+		return len(b) > 0 && test(b)
+	}
 }
 
 // junction compiles and (all) or or (!all): constant operands are folded

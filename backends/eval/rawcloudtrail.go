@@ -45,6 +45,17 @@ func (r rawResolver) field(name string) (accessor, int, bool, error) {
 	return acc, mappingCost(m), m.Kind == cloudtrail.Constant, err
 }
 
+// simpleRawPath returns the raw path of a field read directly from one
+// place of the record (no array of objects, not flattened, no eventName
+// condition).
+func simpleRawPath(name string) ([]string, bool) {
+	m, err := cloudtrail.Resolve(name)
+	if err != nil || m.Kind != cloudtrail.Direct || len(m.Array) > 0 || m.Flattened || m.EventName != "" {
+		return nil, false
+	}
+	return m.Path, true
+}
+
 // mappingCost estimates how much reading a mapping costs, relative to one
 // key lookup.
 func mappingCost(m cloudtrail.Mapping) int {
