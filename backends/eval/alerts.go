@@ -412,9 +412,14 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 			}
 		}
 	}
+	// The first event of each term in the window, in event order.
+	type candidate struct {
+		terms []string
+		hit   int
+	}
 	seen := map[string]bool{}
-	n := 0
-	for i := lo; i < hi && n < r.p.max; i++ {
+	var cands []candidate
+	for i := lo; i < hi; i++ {
 		h := &r.hits[i]
 		if r.keep != nil && !r.keep(i) {
 			continue
@@ -428,16 +433,25 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 			if last, ok := r.lastSeen[k]; ok && !last.Before(w.HistoryStart) {
 				continue
 			}
-			ak := k + "\x01" + h.ID + "\x01" + fmt.Sprint(h.Seq)
-			if r.ntAlerted[ak] {
-				continue
-			}
-			r.ntAlerted[ak] = true
-			out = append(out, RunAlert{At: at, Hit: i, Alert: ir.Alert{RuleID: r.p.Rule.ID, EventID: h.ID, Terms: slices.Clone(t)}})
-			if n++; n >= r.p.max {
-				break
-			}
+			cands = append(cands, candidate{terms: t, hit: i})
 		}
+	}
+	// Kibana reads the window's terms with a composite aggregation, in
+	// term order, and stops at max_signals alerts: so do we.
+	slices.SortStableFunc(cands, func(a, b candidate) int { return slices.Compare(a.terms, b.terms) })
+	n := 0
+	for _, c := range cands {
+		if n >= r.p.max {
+			break
+		}
+		h := &r.hits[c.hit]
+		ak := termKey(c.terms) + "\x01" + h.ID + "\x01" + fmt.Sprint(h.Seq)
+		if r.ntAlerted[ak] {
+			continue
+		}
+		r.ntAlerted[ak] = true
+		out = append(out, RunAlert{At: at, Hit: c.hit, Alert: ir.Alert{RuleID: r.p.Rule.ID, EventID: h.ID, Terms: slices.Clone(c.terms)}})
+		n++
 	}
 	return out
 }

@@ -295,3 +295,27 @@ func TestCandidateRelaxesUnderNot(t *testing.T) {
 		}
 	}
 }
+
+// TestNewTermsMaxSignalsInTermOrder: Kibana reads new terms with a
+// composite aggregation, in term order, so max_signals keeps the first
+// terms by value, not the earliest events.
+func TestNewTermsMaxSignalsInTermOrder(t *testing.T) {
+	rule := &ir.Rule{ID: "nt", Type: ir.NewTerms, From: "now-10m", MaxSignals: 2, Expr: kql(t, `event.action: X`, nil),
+		NewTerms: &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: "now-1d"}}
+	events := []Event{
+		ecsEvent(t, "z", 1*time.Minute, `"event.action": "X", "user.name": "zed"`),
+		ecsEvent(t, "a", 2*time.Minute, `"event.action": "X", "user.name": "amy"`),
+		ecsEvent(t, "b", 3*time.Minute, `"event.action": "X", "user.name": "bob"`),
+	}
+	alerts, err := Alerts(rule, events, t0.Add(5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range alerts {
+		ids = append(ids, a.EventID)
+	}
+	if !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("alerts on %v, want [a b] (amy, bob: the first terms by value)", ids)
+	}
+}
