@@ -102,4 +102,7 @@ func WriteSummary(w io.Writer, res *Result) {
 	for _, id := range ids {
 		fmt.Fprintf(w, "  %6d  %s  %s\n", res.PerRule[id], id, names[id])
 	}
+	if quiet := len(res.Ran) - len(ids); quiet > 0 {
+		fmt.Fprintf(w, "  %d of %d rules raised no alert\n", quiet, len(res.Ran))
+	}
 }

@@ -62,6 +62,8 @@ type Result struct {
 	Alerts []Alert
 	// PerRule counts alerts by rule id.
 	PerRule map[string]int
+	// Ran holds the rules that ran, in the order given.
+	Ran []*ir.Rule
 }
 
 // SkippedRule is a rule the scan could not run.
@@ -187,6 +189,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		}
 		progs = append(progs, p)
 		kept = append(kept, r)
+		res.Ran = append(res.Ran, r)
 	}
 	exprs := make([]ir.Expr, len(kept))
 	for i, r := range kept {
