@@ -151,7 +151,7 @@ func (r *exprRenderer) guarded(a access, test func(access) pred) pred {
 		inner := test(access{field: a.field, typ: a.typ, value: "r." + a.member, raw: true})
 		p = pred{sql: fmt.Sprintf("cardinality(filter(%s, r -> %s)) > 0", a.array, inner.sql), nullable: true}
 	case a.jsonRoot != "":
-		p = pred{sql: jsonAny(a.jsonRoot, a.typ, a.jsonArrays, a.jsonLeaf, 1, test), nullable: true}
+		p = jsonAny(a, test)
 	case a.union != nil:
 		var ors []string
 		for _, u := range a.union {

@@ -3,7 +3,6 @@ package athena
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/detc/detc/ir"
@@ -24,13 +23,11 @@ type access struct {
 	// array and member are set for a field read from each element of an
 	// array of structs: the array column and the member's name.
 	array, member string
-	// jsonRoot, jsonArrays and jsonLeaf describe a flattened field whose
-	// path crosses CloudTrail's list wrappers ("items"), which hold JSON
-	// arrays: the JSON-text column, the key paths up to each "items"
-	// (relative to the previous element), and the keys after the last.
-	jsonRoot   string
-	jsonArrays [][]string
-	jsonLeaf   []string
+	// jsonRoot and jsonKeys describe a flattened field below its root:
+	// the JSON-text column and the keys under it. Any of them may hold an
+	// array, which the SQL crosses (jsonAny).
+	jsonRoot string
+	jsonKeys []string
 	// union lists the scalar sources of a multi-valued field (related.user):
 	// a test matches when it matches any of them.
 	union []access
@@ -97,8 +94,8 @@ func resolveField(name string) (access, error) {
 		if m.Flattened && len(m.Path) == 1 {
 			return access{}, fail(name, "a flattened field's root matches any leaf of the object, which json_extract_scalar cannot express; name a leaf (%s.<key>)", name)
 		}
-		if m.Flattened && crossesItems(m.Path) {
-			return jsonArrayAccess(a, m.Path)
+		if m.Flattened {
+			return jsonValuesAccess(a, m.Path)
 		}
 		v, err := scalarPath(name, m.Path)
 		if err != nil {
@@ -243,61 +240,81 @@ func isIP(text string) string {
 	return fmt.Sprintf("contains('::/0', try(CAST(%s AS IPADDRESS)))", text)
 }
 
-// itemsKey is the key under which CloudTrail writes the elements of a list
-// in request parameters and response elements ({"instancesSet":
-// {"items": [...]}}).
-const itemsKey = "items"
-
-// crossesItems reports whether a raw path goes through a list wrapper
-// before its last key.
-func crossesItems(path []string) bool {
-	for _, k := range path[1:] {
-		if k == itemsKey {
-			return true
-		}
-	}
-	return false
-}
-
-// jsonArrayAccess splits a flattened path at each "items" key: Elastic's
-// flattened field matches any element of those arrays, so the SQL walks
-// them by index.
-func jsonArrayAccess(a access, path []string) (access, error) {
+// jsonValuesAccess reads a flattened field below its root. Elastic's
+// flattened field makes arrays transparent at any depth, so the path is
+// not read with json_extract_scalar (which gives NULL for an array) but
+// with an SQL/JSON path in lax mode that crosses them: see flattenedValues.
+func jsonValuesAccess(a access, path []string) (access, error) {
 	top, ok := findColumn(path[:1])
 	if !ok || !top.JSONText {
 		return access{}, fail(a.field, "raw key %s is not a JSON-text column of the Athena CloudTrail table", path[0])
 	}
-	a.jsonRoot = top.Name
-	var cur []string
 	for _, k := range path[1:] {
-		cur = append(cur, k)
-		if k == itemsKey {
-			a.jsonArrays = append(a.jsonArrays, cur)
-			cur = nil
+		if k == "" {
+			return access{}, fail(a.field, "the name holds an empty key (two dots in a row), which no JSON path can name")
+		}
+		if strings.ContainsAny(k, `"\`) {
+			return access{}, fail(a.field, "JSON key %q holds a double quote or a backslash, whose escaping inside a quoted SQL/JSON path key has not been verified on Athena", k)
 		}
 	}
-	a.jsonLeaf = cur
-	for _, keys := range append(slices.Clone(a.jsonArrays), a.jsonLeaf) {
-		if _, bad, ok := jsonPath(keys); !ok {
-			return access{}, fail(a.field, "JSON key %q cannot be written in Trino's JSONPath (an empty key)", bad)
-		}
-	}
+	a.jsonRoot, a.jsonKeys = top.Name, path[1:]
 	return a, nil
 }
 
-// jsonAny renders test over every value a flattened path with list
-// wrappers reaches: for each element of the first array (positions 1 to
-// json_array_length; json_array_get counts from 0), the rest of the path.
-// On an empty array Trino's sequence(1, 0) is [1, 0], whose elements
-// json_array_get finds absent, so nothing matches, as in DuckDB.
-func jsonAny(base string, typ ir.Type, arrays [][]string, leaf []string, depth int, test func(access) pred) string {
-	if len(arrays) == 0 {
-		p, _, _ := jsonPath(leaf)
-		return test(access{typ: typ, value: fmt.Sprintf("json_extract_scalar(%s, %s)", base, quoteLiteral(p)), raw: true}).sql
+// sqlJSONPath writes the lax SQL/JSON path that reaches every value of a
+// flattened field: each key quoted ($."key", so that no key is read as a
+// path keyword), each followed by [*]. In lax mode [*] yields the
+// elements of an array and a non-array item itself, and a member
+// accessor applied to an array applies to each element, so one level of
+// array nesting is crossed by the accessor and one by [*]; the leaf gets
+// a second [*] for lists of lists. Keys hold neither " nor \ (see
+// jsonValuesAccess).
+func sqlJSONPath(keys []string) string {
+	var b strings.Builder
+	b.WriteString("lax $")
+	for _, k := range keys {
+		b.WriteString(`."`)
+		b.WriteString(k)
+		b.WriteString(`"[*]`)
 	}
-	p, _, _ := jsonPath(arrays[0])
-	arr := fmt.Sprintf("json_extract(%s, %s)", base, quoteLiteral(p))
-	v := fmt.Sprintf("i%d", depth)
-	inner := jsonAny(fmt.Sprintf("json_array_get(%s, %s - 1)", arr, v), typ, arrays[1:], leaf, depth+1, test)
-	return fmt.Sprintf("cardinality(filter(sequence(1, json_array_length(%s)), %s -> %s)) > 0", arr, v, inner)
+	b.WriteString("[*]")
+	return b.String()
+}
+
+// flattenedValues is a VARCHAR holding a JSON array of every value a
+// flattened field reaches (Trino's json_query WITH ARRAY WRAPPER); NULL
+// when there is none (json_query's default NULL ON EMPTY and NULL ON
+// ERROR).
+func flattenedValues(root string, keys []string) string {
+	return fmt.Sprintf("json_query(%s, %s WITH ARRAY WRAPPER)", root, quoteLiteral(sqlJSONPath(keys)))
+}
+
+// flattenedPositions is the array 1..n over the n values of a flattened
+// field, or [1] when there is none (sequence(1, 0) is [1, 0] in Trino).
+func flattenedPositions(values string) string {
+	return fmt.Sprintf("sequence(1, greatest(coalesce(json_array_length(%s), 0), 1))", values)
+}
+
+// flattenedElement is the canonical text of value number i (from 1) of a
+// flattened field: json_extract_scalar gives a string's text, a number
+// as written and true/false for booleans, and NULL for an object, an
+// array, a JSON null or a position past the end, which no test matches.
+func flattenedElement(values, i string) string {
+	return fmt.Sprintf("json_extract_scalar(%s, '$[' || CAST(%s - 1 AS VARCHAR) || ']')", values, i)
+}
+
+// jsonAny renders test over every value of a flattened field: true when
+// any value passes. It is never NULL (an empty filter has cardinality 0),
+// so its negation is plain NOT: KQL's `not f:v` holds when no value is v,
+// and when the field is missing.
+func jsonAny(a access, test func(access) pred) pred {
+	values := flattenedValues(a.jsonRoot, a.jsonKeys)
+	inner := test(access{field: a.field, typ: a.typ, value: flattenedElement(values, "i"), raw: true})
+	switch inner.sql {
+	case "FALSE":
+		return predFalse
+	case "TRUE":
+		return pred{sql: fmt.Sprintf("json_array_length(%s) > 0", values), nullable: true}
+	}
+	return pred{sql: fmt.Sprintf("cardinality(filter(%s, i -> %s)) > 0", flattenedPositions(values), inner.sql)}
 }

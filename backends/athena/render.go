@@ -229,8 +229,12 @@ func termColumns(fields []string, report func(field, reason string)) []termColum
 			report(f, "a field gathered from several sources cannot be a term in this backend")
 			continue
 		case a.jsonRoot != "":
-			report(f, "a request-parameter list (items) cannot be a term in this backend")
-			continue
+			// Each value of a flattened field is a candidate term: one row
+			// per value, or one row with a NULL term when there is none.
+			values := flattenedValues(a.jsonRoot, a.jsonKeys)
+			alias := fmt.Sprintf("u%d", i+1)
+			tc.unnest = fmt.Sprintf("CROSS JOIN UNNEST(%s) AS %s(i)", flattenedPositions(values), alias)
+			tc.expr = fmt.Sprintf("nullif(%s, '')", flattenedElement(values, alias+".i"))
 		case a.raw:
 			tc.expr = "nullif(" + a.value + ", '')"
 		default:

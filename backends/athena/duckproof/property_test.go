@@ -97,9 +97,10 @@ func TestPropertyLiterals(t *testing.T) {
 	}
 
 	type probe struct {
-		name string
-		rule *ir.Rule
-		want []string
+		name   string
+		rule   *ir.Rule
+		want   []string
+		refuse bool
 	}
 	var probes []probe
 	for i, v := range values {
@@ -127,14 +128,24 @@ func TestPropertyLiterals(t *testing.T) {
 					want = append(want, e.id)
 				}
 			}
-			probes = append(probes, probe{fmt.Sprintf("%s %q key %q pieces %q", c.name, v, keys[i], pieces), queryRule(c.expr), want})
+			refuse := strings.HasPrefix(c.name, "json") && strings.ContainsAny(keys[i], `"\`)
+			probes = append(probes, probe{fmt.Sprintf("%s %q key %q pieces %q", c.name, v, keys[i], pieces), queryRule(c.expr), want, refuse})
 		}
 	}
 
 	var texts []string
-	failures := 0
+	failures, refused := 0, 0
 	for _, p := range probes {
 		sql, err := athena.Render(p.rule, athena.Options{At: agreeAt})
+		if p.refuse {
+			// A JSON key with " or \ is refused: its escaping in a quoted
+			// SQL/JSON path key is not verified on Athena.
+			if err == nil || !strings.Contains(err.Error(), "double quote or a backslash") {
+				t.Errorf("%s: want the key refused, got %v", p.name, err)
+			}
+			refused++
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", p.name, err)
 		}
@@ -159,7 +170,7 @@ func TestPropertyLiterals(t *testing.T) {
 			failures++
 		}
 	}
-	t.Logf("%d of %d statements over %d random values ran in DuckDB and matched exactly", len(probes)-failures, len(probes), n)
+	t.Logf("%d of %d statements over %d random values ran in DuckDB and matched exactly; %d refused (JSON key with \" or \\)", len(texts)-failures, len(texts), n, refused)
 
 	if bundle, err := TrinoParseBundle("."); err == nil || isCI() {
 		bundle = trinoBundle(t)
@@ -170,7 +181,7 @@ func TestPropertyLiterals(t *testing.T) {
 		bad := 0
 		for i, errs := range results {
 			if len(errs) > 0 {
-				t.Errorf("%s: Trino grammar: %+v\n%s", probes[i].name, errs, texts[i])
+				t.Errorf("Trino grammar: %+v\n%s", errs, texts[i])
 				bad++
 			}
 		}

@@ -91,6 +91,9 @@ func (d *DB) setup(ctx context.Context) error {
 	if err := duckdb.RegisterScalarUDF(d.conn, "cidr_contains", cidrContains{}); err != nil {
 		return fmt.Errorf("register cidr_contains: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(d.conn, wrappedFunction, jsonQueryWrappedUDF{}); err != nil {
+		return fmt.Errorf("register %s: %w", wrappedFunction, err)
+	}
 	stmts := append([]string{`SET TimeZone = 'UTC'`}, trinoMacros...)
 	stmts = append(stmts, twinDDL(d.table))
 	for _, s := range stmts {
@@ -308,8 +311,10 @@ func isNull(raw json.RawMessage) bool {
 // Row is one result row, column name to value (NULL is nil).
 type Row map[string]any
 
-// Query runs one SQL statement and returns its rows.
+// Query runs one SQL statement, after the one rewrite of duckSQL, and
+// returns its rows.
 func (d *DB) Query(query string) ([]string, []Row, error) {
+	query, _ = duckSQL(query)
 	rows, err := d.conn.QueryContext(context.Background(), query)
 	if err != nil {
 		return nil, nil, err
