@@ -5,12 +5,15 @@ package hardening
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/ir"
 	"github.com/detc/detc/parser"
+	"github.com/detc/detc/source/cloudtrail"
 )
 
 // Field is a keyword field of the catalog with the raw CloudTrail path
@@ -97,6 +100,38 @@ func (c Case) Matches(s string) bool {
 		return s == c.Value
 	}
 	return PiecesMatch(c.Pieces, s)
+}
+
+// MatchesRaw is Matches for a field of a raw CloudTrail record holding s:
+// the integration drops empty values, so "" is no value at all.
+func (c Case) MatchesRaw(s string) bool { return s != "" && c.Matches(s) }
+
+// EvalIDs runs rule at run time at with the reference evaluator over the
+// ECS documents of raw records and returns the ids of the events that
+// alert, sorted.
+func EvalIDs(rule *ir.Rule, raw [][]byte, at time.Time) ([]string, error) {
+	var events []eval.Event
+	for _, r := range raw {
+		tm, err := cloudtrail.EventTime(r)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := eval.ECSDocument(r)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, eval.Event{Time: tm, ID: cloudtrail.EventID(r), Doc: doc})
+	}
+	alerts, err := eval.Alerts(rule, events, at)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, a := range alerts {
+		ids = append(ids, a.EventID)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // Probes are the strings a term is tested on: one it must match (the

@@ -321,6 +321,10 @@ func (t *translator) termOn(e *ir.Term, a access) cond {
 	if v.IsWildcard() {
 		return t.wildcard(a, v.Wildcard)
 	}
+	if v.Text == "" {
+		// The integration drops empty values, so no document holds "".
+		return condFalse
+	}
 	return textEquals(a, v.Text)
 }
 

@@ -20,7 +20,7 @@ import (
 // would fail to parse or select other events.
 func FuzzRenderValue(f *testing.F) {
 	for _, s := range []string{
-		"ConsoleLogin", `a" or eventName = "b`, `x) or (y`, "a*b", `\`, `\"`, "%", `.*`, "/re/", "'single'",
+		"ConsoleLogin", "", `a" or eventName = "b`, `x) or (y`, "a*b", `\`, `\"`, "%", `.*`, "/re/", "'single'",
 		"new\nline\ttab", "日本🙂", "|filter", "#comment", "`tick`", "\u2028", "\x00", "\xff",
 	} {
 		for form := range uint8(3) {
@@ -54,7 +54,7 @@ func FuzzRenderValue(f *testing.F) {
 		for i, probe := range c.Probes() {
 			id := string(rune('a' + i))
 			raw = append(raw, hardening.Event(id, at.Add(-time.Duration(i+1)*time.Second), c.Field, probe))
-			if c.Matches(probe) {
+			if c.MatchesRaw(probe) {
 				want = append(want, id)
 			}
 		}
@@ -69,6 +69,13 @@ func FuzzRenderValue(f *testing.F) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s on %q: matched %v, want %v\n%s", c.Field.Name, c.Probes(), got, want, art.Query)
+		}
+		ref, err := hardening.EvalIDs(rule, raw, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ref, want) {
+			t.Fatalf("%s on %q: the evaluator matched %v, want %v", c.Field.Name, c.Probes(), ref, want)
 		}
 	})
 }
@@ -86,5 +93,29 @@ func TestRenderInvalidUTF8(t *testing.T) {
 	}
 	if want := "error[untranslatable]: cloudwatch: the query of rule r1 holds bytes that are not valid UTF-8, which JSON (StartQuery, PutQueryDefinition) cannot carry unchanged (rule r1, key query)"; err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
+	}
+}
+
+// TestRenderEmptyValue is the regression test for a FuzzRenderValue
+// finding (with the evaluator as reference): `f: ""` matched records
+// holding "", but the integration drops empty values, so no document
+// holds "" and the evaluator and the other backends never match.
+func TestRenderEmptyValue(t *testing.T) {
+	at := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	for _, f := range hardening.Fields {
+		c, _ := hardening.NewCase(f, "", hardening.Quoted, 0)
+		rule := &ir.Rule{ID: "r1", Type: ir.Query, From: "now-6m", Interval: "5m", Query: c.KQL, Expr: c.Expr}
+		raw := [][]byte{hardening.Event("empty", at.Add(-time.Second), f, "")}
+		alerts, err := cwproof.Alerts(rule, raw, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := hardening.EvalIDs(rule, raw, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alerts) != 0 || len(ref) != 0 {
+			t.Errorf("%s: cloudwatch alerts %v, evaluator %v; want none", c.KQL, alerts, ref)
+		}
 	}
 }

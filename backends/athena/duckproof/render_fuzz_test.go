@@ -67,7 +67,7 @@ func FuzzRenderValue(f *testing.F) {
 		for i, probe := range c.Probes() {
 			id := string(rune('a' + i))
 			raw = append(raw, hardening.Event(id, at.Add(-time.Duration(i+1)*time.Second), c.Field, probe))
-			if c.Matches(probe) {
+			if c.MatchesRaw(probe) {
 				want = append(want, id)
 			}
 		}
@@ -89,6 +89,13 @@ func FuzzRenderValue(f *testing.F) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s on %q: matched %v, want %v\n%s", c.Field.Name, c.Probes(), got, want, sql)
+		}
+		ref, err := hardening.EvalIDs(rule, raw, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ref, want) {
+			t.Fatalf("%s on %q: the evaluator matched %v, want %v", c.Field.Name, c.Probes(), ref, want)
 		}
 	})
 }
