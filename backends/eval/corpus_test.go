@@ -96,3 +96,34 @@ func TestDetectionRulesEvaluatorCases(t *testing.T) {
 	}
 	t.Logf("%d/%d evaluator cases agree with detection-rules, %d named quirks", passed, n, len(pythonQuirks))
 }
+
+// TestPythonQuirksNotFollowed pins the two departures of detection-rules'
+// Python evaluator that REFERENCE.md §2 documents, where detc follows
+// Elasticsearch instead. python is what the Python library answers.
+func TestPythonQuirksNotFollowed(t *testing.T) {
+	schema := map[string]ir.Type{"x": ir.Number, "dryRun": ir.Keyword}
+	for _, c := range []struct {
+		query, doc string
+		want, python bool
+		why          string
+	}{
+		{`dryRun: false`, `{"dryRun": "false"}`, true, false,
+			"a keyword (or flattened leaf) indexes JSON false as \"false\"; Python compares with str(False)"},
+		{`dryRun: false`, `{"dryRun": "False"}`, false, true,
+			"keyword terms are exact and case-sensitive; \"False\" is not false's canonical text"},
+		{`x > 5`, `{"x": "10"}`, true, false,
+			"a numeric field compares numerically (Elasticsearch coerces \"10\"); Python compares strings"},
+	} {
+		m, err := Compile(kql(t, c.query, schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.MatchJSON([]byte(c.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want || got == c.python {
+			t.Errorf("%q on %s = %v, want %v (Python: %v; %s)", c.query, c.doc, got, c.want, c.python, c.why)
+		}
+	}
+}
