@@ -103,7 +103,7 @@ func TestDetectionRulesEvaluatorCases(t *testing.T) {
 func TestPythonQuirksNotFollowed(t *testing.T) {
 	schema := map[string]ir.Type{"x": ir.Number, "dryRun": ir.Keyword}
 	for _, c := range []struct {
-		query, doc string
+		query, doc   string
 		want, python bool
 		why          string
 	}{
