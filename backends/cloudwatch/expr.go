@@ -360,7 +360,9 @@ func textEquals(a access, text string) cond {
 // substring `like` when x can be quoted, anything else an anchored regex.
 func (t *translator) wildcard(a access, pieces []string) cond {
 	if len(pieces) == 2 && pieces[0] == "" && pieces[1] == "" {
-		return presentAtom(a.ref)
+		// ispresent takes a field: a computed value (tolower(...)) is
+		// present when the field it is computed from is.
+		return presentAtom(a.guard)
 	}
 	// The docs describe `like "x"` as a plain substring test and show no
 	// wildcard inside the quotes; a piece holding a glob or SQL wildcard

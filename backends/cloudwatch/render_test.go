@@ -197,3 +197,17 @@ func TestItemsExpansions(t *testing.T) {
 		t.Errorf("a leaf list: %v", got)
 	}
 }
+
+// TestPresenceTakesAField: ispresent is only ever given a field name.
+func TestPresenceTakesAField(t *testing.T) {
+	for _, kql := range []string{`event.outcome: *`, `event.outcome: * and not event.outcome: fail*`, `user.name: *`, `source.ip: *`} {
+		r := queryRule(t, kql)
+		art, err := Render(r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(art.Query, "ispresent(tolower") || strings.Contains(art.Query, "ispresent(coalesce") {
+			t.Errorf("%s: ispresent of a computed value:\n%s", kql, art.Query)
+		}
+	}
+}
