@@ -66,6 +66,7 @@ Examples:
 				return exitFail
 			}
 			opts := scan.Options{Workers: workers, Strict: strict}
+			finish := func() {}
 			if isTerminal(env.Stderr) {
 				var total int64
 				if files, err := scan.Files(events); err == nil {
@@ -78,9 +79,10 @@ Examples:
 					progressbar.OptionClearOnFinish(),
 					progressbar.OptionThrottle(100*time.Millisecond))
 				opts.Progress = func(n int64) { _ = bar.Set64(n) }
-				defer bar.Finish()
+				finish = func() { _ = bar.Finish() }
 			}
 			res, err := scan.Run(rules, events, opts)
+			finish() // clear the bar before anything else is printed
 			if err != nil {
 				fmt.Fprintln(env.Stderr, "detc scan:", err)
 				return exitFail
