@@ -256,6 +256,13 @@ func compileCall(p *primaryAST) (evalFn, error) {
 	if c.Star || len(c.Args) < sf.minArgs || len(c.Args) > sf.maxArgs {
 		return nil, compileError(p.Pos, "%s() takes %d to %d arguments", c.Name, sf.minArgs, sf.maxArgs)
 	}
+	if name == "ispresent" {
+		// The docs define ispresent(fieldName): it tests a field, not a
+		// computed value.
+		if _, ok := bareField(c.Args[0]); !ok {
+			return nil, compileError(p.Pos, "%s() takes a field name", c.Name)
+		}
+	}
 	args := make([]evalFn, len(c.Args))
 	for i, a := range c.Args {
 		f, err := compileOr(a)

@@ -275,6 +275,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{`filter a =~ "x"`, `=~ needs a /regex/ literal`},
 		{`filter a in "x"`, `in needs a list`},
 		{`filter nosuch(a)`, `unknown or unsupported function nosuch()`},
+		{`filter ispresent(tolower(a))`, `ispresent() takes a field name`},
 		{`dedup a | sort a`, `only limit may follow dedup`},
 		{`stats ispresent(a)`, `stats needs aggregate functions`},
 		{`filter a like /(/`, `bad regex`},
