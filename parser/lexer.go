@@ -27,6 +27,11 @@ const (
 	tokInvalid                             // input the lexer rejects; see lexState.invalid
 )
 
+// MaxQueryLength bounds a query's text in bytes (128 KiB, thirteen times
+// the longest query of Elastic's detection rules); a longer query is a
+// syntax error, so that no input makes parsing slow.
+const MaxQueryLength = 128 << 10
+
 // MaxDepth is how deeply parentheses and braces may nest. Deeper input is a
 // syntax error, so that no input can exhaust the parser's stack.
 const MaxDepth = 100

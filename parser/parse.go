@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -9,8 +10,14 @@ import (
 )
 
 // Parse reads a KQL query. The empty query (or only whitespace) gives a
-// Query whose Expr is nil. A syntax error is returned as a *SyntaxError.
+// Query whose Expr is nil. A syntax error, or a query longer than
+// MaxQueryLength, is returned as a *SyntaxError.
 func Parse(query string) (*Query, error) {
+	if len(query) > MaxQueryLength {
+		return nil, &SyntaxError{Pos: Pos{Offset: 0, Line: 1, Col: 1},
+			Msg:  fmt.Sprintf("the query is %d bytes, over the limit of %d", len(query), MaxQueryLength),
+			Hint: "split the rule into several rules"}
+	}
 	lx := &lexState{src: query, line: 1, col: 1, operand: true}
 	tokens, err := lexer.Upgrade(lx)
 	if err != nil {

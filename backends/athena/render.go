@@ -156,14 +156,26 @@ func Render(rule *ir.Rule, opts Options) (string, error) {
 		errs.Sort()
 		return "", errs
 	}
+	var sql string
 	switch rule.Type {
 	case ir.NewTerms:
-		return s.newTerms(), nil
+		sql = s.newTerms()
 	case ir.Threshold:
-		return s.thresholdSQL(), nil
+		sql = s.thresholdSQL()
+	default:
+		sql = s.query()
 	}
-	return s.query(), nil
+	if len(sql) > MaxQueryBytes {
+		return "", diag.List{{Pos: rule.KeyPos("query"), Severity: diag.Error, Code: "query-too-long", RuleID: ruleName(rule), Key: "query",
+			Msg:  fmt.Sprintf("athena: the SQL of rule %s is %d bytes; Athena's limit is %d", ruleName(rule), len(sql), MaxQueryBytes),
+			Hint: "split the rule, or shorten long value lists"}}
+	}
+	return sql, nil
 }
+
+// MaxQueryBytes is Athena's limit on a query string (StartQueryExecution
+// QueryString, NamedQuery QueryString), which AWS does not raise.
+const MaxQueryBytes = 262144
 
 func ruleName(r *ir.Rule) string {
 	if r.ID != "" {
