@@ -250,9 +250,9 @@ func TestStatsAggregates(t *testing.T) {
 
 func TestSortLimitDedup(t *testing.T) {
 	evs := samples(t, "all_events.ndjson")
-	res := run(t, evs, `fields eventName, awsRegion | sort awsRegion asc, eventName desc | limit 3`)
+	res := run(t, evs, `fields eventName, awsRegion | sort eventName desc | limit 3`)
 	got := column(res, "eventName")
-	if want := []string{"ExportTableToPointInTime", "StartInstances", "ConsoleLogin"}; !slices.Equal(got, want) {
+	if want := []string{"UpdateItem", "StartInstances", "ExportTableToPointInTime"}; !slices.Equal(got, want) {
 		t.Errorf("sort/limit %v, want %v", got, want)
 	}
 	res = run(t, evs, `fields awsRegion, errorCode | dedup awsRegion`)
@@ -277,6 +277,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{`filter nosuch(a)`, `unknown or unsupported function nosuch()`},
 		{`filter ispresent(tolower(a))`, `ispresent() takes a field name`},
 		{`dedup a | sort a`, `only limit may follow dedup`},
+		{`sort a, b`, `sort takes one field`},
 		{`stats ispresent(a)`, `stats needs aggregate functions`},
 		{`filter a like /(/`, `bad regex`},
 		{`filter a = 1 |`, `1:`},
@@ -346,5 +347,25 @@ func TestParseDate(t *testing.T) {
 	r := res.Rows[0]
 	if r["a"] != "1741888682000" || r["b"] != "1741888682250" || r["c"] != "" {
 		t.Errorf("parseDate: %v", r)
+	}
+}
+
+// TestNaturalSort reproduces the ascending order the sort command's
+// documentation shows.
+func TestNaturalSort(t *testing.T) {
+	want := []string{"!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0"}
+	var evs []Event
+	for i := len(want) - 1; i >= 0; i-- {
+		msg, _ := json.Marshal(map[string]string{"v": want[i]})
+		evs = append(evs, Event{Timestamp: time.Unix(int64(i), 0), Message: msg})
+	}
+	got := column(run(t, evs, `fields v | sort v asc`), "v")
+	if !slices.Equal(got, want) {
+		t.Errorf("sort v asc:\n got %q\nwant %q", got, want)
+	}
+	got = column(run(t, evs, `fields v | sort v desc`), "v")
+	slices.Reverse(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("sort v desc:\n got %q\nwant %q", got, want)
 	}
 }

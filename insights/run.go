@@ -109,6 +109,9 @@ func (q *Query) compileCommand(c *commandAST) (command, error) {
 		return q.compileStats(c.Stats)
 	case c.Sort != nil:
 		cmd := command{name: "sort"}
+		if len(c.Sort) > 1 {
+			return cmd, compileError(c.Pos, "sort takes one field (the docs sort \"by a specified field\")")
+		}
 		for _, k := range c.Sort {
 			f, err := compileArith(k.X)
 			if err != nil {
@@ -264,7 +267,8 @@ func (q *Query) RunDataset(ds *Dataset, start, end time.Time) Result {
 }
 
 // compareRows orders rows by sort keys; missing values sort last in either
-// direction.
+// direction. Values compare as the documented "natural sorting" does (see
+// naturalCompare).
 func compareRows(keys []sortKey, a, b *row) int {
 	for _, k := range keys {
 		x, y := k.fn(a), k.fn(b)
@@ -276,12 +280,7 @@ func compareRows(keys []sortKey, a, b *row) int {
 		case !y.present():
 			return -1
 		}
-		c, ok := order(x, y)
-		if !ok {
-			sx, _ := x.display()
-			sy, _ := y.display()
-			c = strings.Compare(sx, sy)
-		}
+		c := naturalCompare(x, y)
 		if k.desc {
 			c = -c
 		}
@@ -291,6 +290,80 @@ func compareRows(keys []sortKey, a, b *row) int {
 	}
 	return 0
 }
+
+// naturalCompare is the sort order the sort command documents for
+// ascending order: every value that is not a number comes before every
+// number; numbers (and values made only of digits) compare numerically;
+// other values are split into runs of digits and runs of other
+// characters, compared run by run: two digit runs by length and then by
+// value, anything else by Unicode code points.
+func naturalCompare(x, y value) int {
+	xn, xIsNum := sortNumber(x)
+	yn, yIsNum := sortNumber(y)
+	switch {
+	case xIsNum && yIsNum:
+		return cmpFloat(xn, yn)
+	case xIsNum:
+		return 1
+	case yIsNum:
+		return -1
+	}
+	sx, _ := x.display()
+	sy, _ := y.display()
+	for sx != "" && sy != "" {
+		cx, cy := chunk(sx), chunk(sy)
+		sx, sy = sx[len(cx):], sy[len(cy):]
+		if isDigit(cx[0]) && isDigit(cy[0]) {
+			if len(cx) != len(cy) {
+				return cmpInt(len(cx), len(cy))
+			}
+		}
+		if c := strings.Compare(cx, cy); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(len(sx), len(sy))
+}
+
+// sortNumber reports whether a value sorts as a number: a number, a
+// boolean or time, or a string made only of digits.
+func sortNumber(v value) (float64, bool) {
+	if n, ok := v.number(); ok {
+		return n, true
+	}
+	if v.k != kString || v.s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(v.s); i++ {
+		if !isDigit(v.s[i]) {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseFloat(v.s, 64)
+	return n, err == nil
+}
+
+// chunk returns the leading run of digits, or of non-digits, of s.
+func chunk(s string) string {
+	digits := isDigit(s[0])
+	i := 1
+	for i < len(s) && isDigit(s[i]) == digits {
+		i++
+	}
+	return s[:i]
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpInt(a, b int) int { return cmpFloat(float64(a), float64(b)) }
 
 // dedup keeps the first row of each combination of values; a row in which
 // any of the fields is null is always kept.

@@ -182,7 +182,13 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			b.WriteString("stats min(toMillis(@timestamp)) as detcFirstSeen, earliest(eventID) as eventID")
 			writeBy(&b, out.Terms)
 			b.WriteString("\n| filter detcFirstSeen >= " + from)
-			fmt.Fprintf(&b, "\n| sort detcFirstSeen asc, eventID asc\n| limit %d", maxSignals(rule))
+			// Kibana takes the window's new terms in term order and stops
+			// at max_signals. sort takes one field, in natural order: the
+			// first term approximates it (see docs/cloudwatch.md).
+			if len(out.Terms) > 0 {
+				b.WriteString("\n| sort " + out.Terms[0] + " asc")
+			}
+			fmt.Fprintf(&b, "\n| limit %d", maxSignals(rule))
 		} else {
 			out.Count = "detcCount"
 			b.WriteString("stats count(*) as detcCount")
@@ -199,14 +205,14 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			writeBy(&b, out.Terms)
 			fmt.Fprintf(&b, "\n| filter detcCount >= %d%s", max(rule.Threshold.Value, 1), strings.Join(card, ""))
 			if len(out.Terms) > 0 {
-				b.WriteString("\n| sort " + strings.Join(out.Terms, ", "))
+				b.WriteString("\n| sort " + out.Terms[0] + " asc")
 			}
 			fmt.Fprintf(&b, "\n| limit %d", maxSignals(rule))
 		}
 	default:
 		out.EventID = "eventID"
 		writeFilter(filter)
-		fmt.Fprintf(&b, "fields %s\n| sort @timestamp asc, eventID asc\n| limit %d", strings.Join(queryFields, ", "), maxSignals(rule))
+		fmt.Fprintf(&b, "fields %s\n| sort @timestamp asc\n| limit %d", strings.Join(queryFields, ", "), maxSignals(rule))
 	}
 	var diags diag.List
 	for _, e := range t.errs {
@@ -242,7 +248,8 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 const DefaultMaxSignals = 100
 
 // maxSignals is how many alerts one run raises at most: the query keeps
-// the first rows in the order the evaluator alerts (oldest event first).
+// the first rows in the order Kibana alerts (oldest event first; terms in
+// term order), as far as a one-field natural sort can express it.
 func maxSignals(r *ir.Rule) int {
 	if r.MaxSignals > 0 {
 		return r.MaxSignals
