@@ -19,7 +19,7 @@ type queryAST struct {
 type commandAST struct {
 	Pos     lexer.Position
 	Fields  []*namedExprAST `parser:"(  'fields':Ident @@ ( ',':Punct @@ )*"`
-	Filter  *orAST          `parser:" | 'filter':Ident @@"`
+	Filter  *orAST          `parser:" | ( 'filter':Ident | 'where':Ident ) @@"`
 	Stats   *statsAST       `parser:" | 'stats':Ident @@"`
 	Sort    []*sortKeyAST   `parser:" | 'sort':Ident @@ ( ',':Punct @@ )*"`
 	Limit   *string         `parser:" | 'limit':Ident @Number"`

@@ -174,10 +174,11 @@ func TestFilterSemantics(t *testing.T) {
 		// and binds tighter than or.
 		{`eventName = "AssumeRole" or eventName = "UpdateItem" and awsRegion = "x"`, "assume"},
 		{`FILTER eventName = "AssumeRole"`, "assume"},
+		{`where eventName = "AssumeRole"`, "assume"}, // documented alias
 	}
 	for _, c := range cases {
 		q := c.filter
-		if !strings.HasPrefix(q, "FILTER") {
+		if !strings.HasPrefix(q, "FILTER") && !strings.HasPrefix(q, "where") {
 			q = "filter " + q
 		}
 		res := run(t, evs, q+" | fields eventID, eventName")
