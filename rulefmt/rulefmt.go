@@ -157,16 +157,62 @@ func reorder(m *yaml.Node, order []string) {
 		}
 		return len(order)
 	}
-	type entry struct{ k, v *yaml.Node }
+	type entry = struct{ k, v *yaml.Node }
 	entries := make([]entry, 0, len(m.Content)/2)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		entries = append(entries, entry{m.Content[i], m.Content[i+1]})
 	}
+	if len(entries) == 0 {
+		return
+	}
+	last := entries[len(entries)-1]
 	slices.SortStableFunc(entries, func(a, b entry) int { return rank(a.k.Value) - rank(b.k.Value) })
 	m.Content = m.Content[:0]
 	for _, e := range entries {
 		m.Content = append(m.Content, e.k, e.v)
 	}
+	// A foot comment ends its mapping; yaml.v3 reads one written between
+	// two entries as the head comment of the next. So the foot comment of
+	// the entry that was last moves to the entry that is last now, and
+	// any other becomes the head comment of the entry that follows.
+	newLast := entries[len(entries)-1]
+	for i, e := range entries {
+		foot := takeFoot(e)
+		if foot == "" {
+			continue
+		}
+		switch {
+		case e == last && e != newLast:
+			newLast.k.FootComment = joinComments(takeFoot(newLast), foot)
+		case i+1 < len(entries):
+			next := entries[i+1].k
+			next.HeadComment = joinComments(foot, next.HeadComment)
+		default:
+			e.k.FootComment = foot
+		}
+	}
+}
+
+// takeFoot removes and returns the foot comments of an entry's key and of
+// its value when that is a scalar.
+func takeFoot(e struct{ k, v *yaml.Node }) string {
+	foot := e.k.FootComment
+	e.k.FootComment = ""
+	if e.v.Kind == yaml.ScalarNode || e.v.Kind == yaml.AliasNode {
+		foot = joinComments(foot, e.v.FootComment)
+		e.v.FootComment = ""
+	}
+	return foot
+}
+
+func joinComments(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n" + b
 }
 
 // blockStyle puts every collection under n in block style and orders the
