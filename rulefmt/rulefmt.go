@@ -121,11 +121,15 @@ func Format(src []byte, opts Options) (Result, error) {
 	return res, nil
 }
 
-// PrettyQuery returns the canonical text of a KQL query broken to fit
-// width: parser.Pretty's output when it lowers to the same IR as text, else
-// text unchanged, with the reason.
+// PrettyQuery returns the query text as Format writes it in a file of the
+// given width (the query block is indented, so the text gets width minus
+// the indentation): parser.Pretty's output when it lowers to the same IR as
+// text, else text unchanged, with the reason.
 func PrettyQuery(text string, width int) (out string, kept bool, reason string) {
-	return prettyQuery(text, width)
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	return prettyQuery(text, width-indent)
 }
 
 func prettyQuery(text string, width int) (string, bool, string) {
