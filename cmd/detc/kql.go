@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/pflag"
@@ -235,7 +236,10 @@ func matchQuery(env *runEnv, query string, o matchOptions) int {
 		fmt.Fprintf(env.Stderr, "detc kql: unknown --source %q: use %s or %s\n", o.source, sourceECS, sourceCloudTrail)
 		return exitUsage
 	}
-	m, err := eval.Compile(expr, eval.WithForm(form))
+	// One "now" for the query and for the clauses --explain compiles, so
+	// that date math (@timestamp >= now-1h) means the same in both.
+	now := eval.WithNow(time.Now())
+	m, err := eval.Compile(expr, eval.WithForm(form), now)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "detc kql: the query cannot be evaluated on %s documents: %v\n", form, err)
 		return exitFail
@@ -252,7 +256,7 @@ func matchQuery(env *runEnv, query string, o matchOptions) int {
 	}
 	var miss missFunc
 	if o.explain {
-		ex := newExplainer(expr, form)
+		ex := newExplainer(expr, form, now)
 		miss = func(line int, raw []byte, doc *fastjson.Value) {
 			fmt.Fprintf(env.Stderr, "%s:%d: no match: %s\n", name, line, ex.explain(raw, doc))
 		}
@@ -412,11 +416,12 @@ func writeLine(w io.Writer, line []byte) error {
 type explainer struct {
 	root     ir.Expr
 	form     eval.Form
+	now      eval.Option
 	matchers map[ir.Expr]*eval.Matcher
 }
 
-func newExplainer(root ir.Expr, form eval.Form) *explainer {
-	return &explainer{root: root, form: form, matchers: map[ir.Expr]*eval.Matcher{}}
+func newExplainer(root ir.Expr, form eval.Form, now eval.Option) *explainer {
+	return &explainer{root: root, form: form, now: now, matchers: map[ir.Expr]*eval.Matcher{}}
 }
 
 // holds reports whether e matches doc; ok is false when e cannot be
@@ -424,7 +429,7 @@ func newExplainer(root ir.Expr, form eval.Form) *explainer {
 func (x *explainer) holds(e ir.Expr, doc *fastjson.Value) (holds, ok bool) {
 	m, seen := x.matchers[e]
 	if !seen {
-		m, _ = eval.Compile(e, eval.WithForm(x.form))
+		m, _ = eval.Compile(e, eval.WithForm(x.form), x.now)
 		x.matchers[e] = m
 	}
 	if m == nil {
