@@ -30,7 +30,7 @@ func init() {
 	)
 	register(&command{
 		Name:    "kql",
-		Summary: "show how a KQL query is parsed, typed and lowered",
+		Summary: "show how a KQL query is parsed, typed and lowered; --match tries it on documents",
 		Usage: `Usage: detc kql [--json] [--strict] QUERY|-
        detc kql QUERY --match FILE|- [--source ecs|aws.cloudtrail] [--explain]
 
