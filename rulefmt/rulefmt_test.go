@@ -42,7 +42,7 @@ func TestFormatRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed, pretty := 0, 0
+	changed, pretty, idempotent := 0, 0, 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -56,6 +56,8 @@ func TestFormatRules(t *testing.T) {
 		r2, err := Format(r1.Out, Options{})
 		if err != nil || string(r2.Out) != string(r1.Out) {
 			t.Errorf("%s: formatting twice changes the file (%v)", f, err)
+		} else {
+			idempotent++
 		}
 		before, d1 := rulefile.Parse(f, src, rulefile.Options{})
 		after, d2 := rulefile.Parse(f, r1.Out, rulefile.Options{})
@@ -74,7 +76,7 @@ func TestFormatRules(t *testing.T) {
 	if len(files) < 30 {
 		t.Fatalf("only %d rule files", len(files))
 	}
-	t.Logf("rules/: %d rule files, idempotent: %d, would change: %d, query pretty-printed: %d", len(files), len(files), changed, pretty)
+	t.Logf("rules/: %d rule files, idempotent: %d, would change: %d, query pretty-printed: %d", len(files), idempotent, changed, pretty)
 }
 
 type corpusQuery struct {

@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+	"gopkg.in/yaml.v3"
+
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/lower"
 	"github.com/detc/detc/rulefile"
 )
 
@@ -107,4 +113,71 @@ func TestFmtDiffStdinAndErrors(t *testing.T) {
 		out.String() != "id: y\nname: x\nquery: |\n  a: b and c: d\n" {
 		t.Errorf("stdin: exit %d, output %q", code, out.String())
 	}
+}
+
+// TestFmtCorpus wraps the 792 queries of Elastic's detection rules in rule
+// files in a temporary directory and runs the command on them: detc fmt
+// rewrites them, a second detc fmt --check finds nothing to change, and
+// every file still loads with the author's query IR.
+func TestFmtCorpus(t *testing.T) {
+	data, err := os.ReadFile("../../../shared/corpus/kql/elastic_rule_queries.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	want := map[string]ir.Expr{}
+	n := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+		var q struct {
+			Path, Name, Query string
+		}
+		if err := json.Unmarshal(line, &q); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		doc := map[string]any{
+			"id": uuid.NewSHA1(uuid.NameSpaceURL, []byte(q.Path)).String(), "name": q.Name,
+			"description": "Corpus rule " + q.Path, "type": "query", "query": q.Query,
+			"severity": "low", "risk_score": 21, "tags": []string{"Corpus"},
+		}
+		src, err := yaml.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("corpus_%03d.yml", n))
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		expr, diags := lower.Query(q.Query, lower.Options{})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", q.Path, diags)
+		}
+		want[path] = expr
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"fmt", dir}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("fmt: exit %d: %s", code, errb.String())
+	}
+	rewritten := len(nonEmptyLines(out.String()))
+	out.Reset()
+	if code := run([]string{"fmt", "--check", dir}, nil, &out, &errb); code != exitOK || out.Len() != 0 {
+		t.Errorf("second pass: exit %d, would change:\n%s", code, out.String())
+	}
+	equal := 0
+	for path, expr := range want {
+		r, diags := rulefile.Load(path, rulefile.Options{})
+		if r == nil {
+			t.Errorf("%s: %v", path, diags)
+			continue
+		}
+		if ir.Equal(r.Expr, expr) {
+			equal++
+		} else {
+			t.Errorf("%s: query IR changed", path)
+		}
+	}
+	if n != 792 {
+		t.Errorf("%d corpus queries, want 792", n)
+	}
+	t.Logf("detc fmt on %d corpus rule files: %d rewritten, second pass 0 changes; query IR equal after formatting: %d/%d", n, rewritten, equal, n)
 }
