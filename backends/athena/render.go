@@ -212,6 +212,10 @@ type termColumn struct {
 	expr  string
 	// unnest is the UNNEST clause for an array field (one row per element).
 	unnest string
+	// distinct is set when the array can hold one value twice (a JSON
+	// list): the rows are made distinct so that an event counts once per
+	// value, as a terms aggregation counts documents.
+	distinct bool
 }
 
 func termColumns(fields []string, report func(field, reason string)) []termColumn {
@@ -247,6 +251,7 @@ func termColumns(fields []string, report func(field, reason string)) []termColum
 			alias := fmt.Sprintf("u%d", i+1)
 			tc.unnest = fmt.Sprintf("CROSS JOIN UNNEST(%s) AS %s(i)", flattenedPositions(values), alias)
 			tc.expr = fmt.Sprintf("nullif(%s, '')", flattenedElement(values, alias+".i"))
+			tc.distinct = true
 		case a.raw:
 			tc.expr = "nullif(" + a.value + ", '')"
 		default:
@@ -309,7 +314,14 @@ func (s statement) query() string {
 // matched writes the CTE of matching events with their term columns.
 func (s statement) matched(b *strings.Builder, from string) {
 	b.WriteString("WITH matched AS (\n")
-	b.WriteString("  SELECT eventid, " + eventTS + " AS ts")
+	b.WriteString("  SELECT ")
+	for _, t := range s.terms {
+		if t.distinct {
+			b.WriteString("DISTINCT ")
+			break
+		}
+	}
+	b.WriteString("eventid, " + eventTS + " AS ts")
 	for i, t := range s.terms {
 		fmt.Fprintf(b, ",\n         %s AS %s%d", t.expr, ColTerm, i+1)
 	}

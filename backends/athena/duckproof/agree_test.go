@@ -2,7 +2,6 @@ package duckproof
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -228,7 +227,85 @@ func agreementCases() []agreeCase {
 // reference evaluator on the ECS documents of the same raw records; the
 // alerts must be equal.
 func TestAgreesWithEvaluator(t *testing.T) {
-	raw := agreementEvents(t)
+	runAgreement(t, agreementEvents(t), agreementCases())
+}
+
+// TestAgreesOnFlattenedArrays is the agreement over request parameters
+// that hold arrays outside CloudTrail's "items" wrappers (leaf lists,
+// lists of policy statements, lists of lists, mixed scalars), as
+// Elasticsearch's flattened field sees them: any element at any depth.
+func TestAgreesOnFlattenedArrays(t *testing.T) {
+	runAgreement(t, flattenedArrayEvents(t), flattenedArrayCases())
+}
+
+// flattenedArrayEvents are variants of sample 01 whose request
+// parameters hold arrays, shaped like the golden events.
+func flattenedArrayEvents(t testing.TB) [][]byte {
+	base := sample01(t)
+	day := time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC)
+	vs := []struct {
+		id  string
+		set map[string]any
+	}{
+		{"v-plain", map[string]any{}},
+		// Arrays outside CloudTrail's "items" wrappers, shaped like the
+		// golden events: a leaf list, a list of statements, lists of lists.
+		{"v-values-all", map[string]any{"requestParameters.valuesToAdd": []any{"444455556666", "all"}}},
+		{"v-values-one", map[string]any{"requestParameters.valuesToAdd": []any{"444455556666"}}},
+		{"v-values-dup", map[string]any{"requestParameters.valuesToAdd": []any{"dup", "dup", "other"}}},
+		{"v-values-mixed", map[string]any{"requestParameters.valuesToAdd": []any{true, 3600, nil, "", map[string]any{"x": "y"}}}},
+		{"v-values-empty", map[string]any{"requestParameters.valuesToAdd": []any{}}},
+		{"v-acl", map[string]any{"requestParameters.x-amz-acl": []any{"public-read"}}},
+		{"v-policy", map[string]any{"requestParameters.bucketPolicy": map[string]any{"Statement": []any{
+			map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::444455556666:root"}, "Action": "s3:GetObject"},
+			map[string]any{"Effect": "Deny", "Principal": "*", "Action": []any{"s3:GetObject", "s3:ListBucket"}},
+		}}}},
+		{"v-policy-one", map[string]any{"requestParameters.bucketPolicy": map[string]any{"Statement": map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"AWS": []any{"*"}}, "Action": "s3:*"}}}},
+		{"v-lists-of-lists", map[string]any{"requestParameters.matrix": []any{
+			[]any{map[string]any{"k": "deep-1"}}, []any{map[string]any{"k": []any{[]any{"deep-2"}}}},
+		}}},
+	}
+	var raw [][]byte
+	for i, v := range vs {
+		raw = append(raw, variant(t, base, v.id, day.Add(time.Duration(i)*time.Minute), v.set))
+	}
+	return raw
+}
+
+func flattenedArrayCases() []agreeCase {
+	const rp = "aws.cloudtrail.flattened.request_parameters."
+	q := func(name string, min int, e ir.Expr) agreeCase { return agreeCase{name, queryRule(e), min} }
+	return []agreeCase{
+		q("leaf list element", 1, kw(rp+"valuesToAdd", "all")),
+		q("not leaf list element", 9, not(kw(rp+"valuesToAdd", "all"))),
+		q("leaf list wildcard", 2, wc(rp+"valuesToAdd", "4444", "")),
+		q("leaf list exists", 4, exists(rp+"valuesToAdd")),
+		q("not leaf list exists", 6, not(exists(rp+"valuesToAdd"))),
+		q("leaf list boolean text", 1, kw(rp+"valuesToAdd", "true")),
+		q("leaf list number text", 1, kw(rp+"valuesToAdd", "3600")),
+		q("leaf list empty string", 0, kw(rp+"valuesToAdd", "")),
+		q("leaf list object member", 1, kw(rp+"valuesToAdd.x", "y")),
+		q("dash key list", 1, kw(rp+"x-amz-acl", "public-read")),
+		q("statement principal", 1, kw(rp+"bucketPolicy.Statement.Principal", "*")),
+		q("statement principal AWS", 1, kw(rp+"bucketPolicy.Statement.Principal.AWS", "*")),
+		q("statement effect and principal", 1, and(kw(rp+"bucketPolicy.Statement.Effect", "Allow"), kw(rp+"bucketPolicy.Statement.Principal", "*"))),
+		q("statement action wildcard", 1, wc(rp+"bucketPolicy.Statement.Action", "s3:List", "")),
+		q("not statement effect deny", 9, not(kw(rp+"bucketPolicy.Statement.Effect", "Deny"))),
+		q("statement principal exists", 1, exists(rp+"bucketPolicy.Statement.Principal.AWS")),
+		q("list of lists", 1, kw(rp+"matrix.k", "deep-1")),
+		q("list of lists at the leaf", 1, kw(rp+"matrix.k", "deep-2")),
+		{"new_terms leaf list", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-5000d", MaxSignals: 100, Expr: &ir.MatchAll{},
+			NewTerms: &ir.NewTermsSpec{Fields: []string{rp + "valuesToAdd"}, HistoryWindowStart: "now-6000d"}}, 5},
+		{"new_terms statement effect", &ir.Rule{ID: "r", Type: ir.NewTerms, From: "now-5000d", MaxSignals: 100, Expr: &ir.MatchAll{},
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"event.action", rp + "bucketPolicy.Statement.Effect"}, HistoryWindowStart: "now-6000d"}}, 2},
+		{"threshold leaf list", &ir.Rule{ID: "r", Type: ir.Threshold, From: "now-5000d", MaxSignals: 100, Expr: &ir.MatchAll{},
+			Threshold: &ir.ThresholdSpec{Fields: []string{rp + "valuesToAdd"}, Value: 1}}, 5},
+	}
+}
+
+func runAgreement(t *testing.T, raw [][]byte, cases []agreeCase) {
+	t.Helper()
 	d, err := Open(athena.DefaultTable)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +315,7 @@ func TestAgreesWithEvaluator(t *testing.T) {
 		t.Fatal(err)
 	}
 	agreed := 0
-	for _, c := range agreementCases() {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.rule.MaxSignals == 0 {
 				c.rule.MaxSignals = 1000
@@ -265,9 +342,8 @@ func TestAgreesWithEvaluator(t *testing.T) {
 			agreed++
 		})
 	}
-	t.Logf("%d of %d rules give the same alerts in DuckDB and in the evaluator over %d records", agreed, len(agreementCases()), len(raw))
-	if agreed != len(agreementCases()) {
-		t.Errorf("%d rules disagree", len(agreementCases())-agreed)
+	t.Logf("%d of %d rules give the same alerts in DuckDB and in the evaluator over %d records", agreed, len(cases), len(raw))
+	if agreed != len(cases) {
+		t.Errorf("%d rules disagree", len(cases)-agreed)
 	}
-	_ = fmt.Sprint
 }

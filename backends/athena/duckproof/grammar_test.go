@@ -32,7 +32,7 @@ func trinoBundle(t *testing.T) string {
 // left as current_timestamp, plus the scenario rule.
 func emittedSQL(t *testing.T) map[string]string {
 	out := map[string]string{}
-	for _, c := range agreementCases() {
+	for _, c := range append(agreementCases(), flattenedArrayCases()...) {
 		for _, at := range []time.Time{{}, agreeAt} {
 			sql, err := athena.Render(c.rule, athena.Options{At: at})
 			if err != nil {

@@ -19,13 +19,13 @@ import (
 // whose WITH ARRAY WRAPPER clause DuckDB's parser rejects. Before a
 // statement runs, exactly that construct (a bare column name, one string
 // literal, the clause) is replaced by a call of the Go function
-// detc_json_query_wrapped(<column>, '<path>'), which implements the part
+// detc_sqljson_wrapped(<column>, '<path>'), which implements the part
 // of SQL/JSON lax mode the backend emits. Nothing else in the text
 // changes; TestRewriteScope checks it.
 var jsonQueryWrapped = regexp.MustCompile(`json_query\(([a-z_][a-z0-9_]*), ('(?:[^']|'')*') WITH ARRAY WRAPPER\)`)
 
 // wrappedFunction is the DuckDB function the rewrite calls.
-const wrappedFunction = "detc_json_query_wrapped"
+const wrappedFunction = "detc_sqljson_wrapped"
 
 // duckSQL applies the rewrite to a Trino statement and reports how many
 // constructs it replaced.
@@ -114,7 +114,7 @@ func laxQuery(v any, steps []laxStep) []any {
 	return items
 }
 
-// jsonQueryWrappedUDF is detc_json_query_wrapped(json VARCHAR, path
+// jsonQueryWrappedUDF is detc_sqljson_wrapped(json VARCHAR, path
 // VARCHAR) VARCHAR: the items the path selects, as a JSON array; NULL for
 // a NULL or malformed input and for an empty result (json_query's
 // default NULL ON ERROR and NULL ON EMPTY). Numbers keep their text.
