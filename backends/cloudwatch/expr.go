@@ -126,6 +126,9 @@ func (t *translator) accesses(f ir.Field) ([]access, string) {
 			if strings.ContainsRune(seg, '`') {
 				return nil, "a JSON key holding a backtick cannot be written as a Logs Insights field name"
 			}
+			if strings.Contains(seg, "{{") || strings.Contains(seg, "}}") {
+				return nil, "a JSON key holding {{ or }} would read as a query-definition parameter"
+			}
 		}
 		if len(m.Array) > 0 {
 			var out []access

@@ -211,3 +211,14 @@ func TestPresenceTakesAField(t *testing.T) {
 		}
 	}
 }
+
+func TestUnwritableKeys(t *testing.T) {
+	for _, key := range []string{"a{{b}}", "a`b"} {
+		name := "aws.cloudtrail.flattened.request_parameters." + key
+		r := &ir.Rule{ID: "r1", Type: ir.Query, Expr: &ir.Term{Field: ir.Field{Name: name, Type: ir.Keyword}, Value: ir.Value{Text: "x"}}}
+		_, err := Render(r, Options{})
+		if list, ok := err.(diag.List); !ok || len(list) != 1 || list[0].Code != "untranslatable" || list[0].Key != name {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
