@@ -275,19 +275,37 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		Alert
 		rule, seq int
 	}
+	// Replay each rule's timeline; rules are independent, so the workers
+	// share them out. Results are gathered by rule index: deterministic.
+	replays := make([][]eval.RunAlert, len(progs))
+	replayErrs := make([]error, len(progs))
+	next := make(chan int)
+	var rwg sync.WaitGroup
+	for range workers {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			for i := range next {
+				eval.SortHits(perRule[i])
+				replays[i], replayErrs[i] = progs[i].ReplayTimeline(perRule[i], first, last)
+			}
+		}()
+	}
+	for i := range progs {
+		if len(perRule[i]) > 0 {
+			next <- i
+		}
+	}
+	close(next)
+	rwg.Wait()
 	var all []ordered
 	for i, p := range progs {
+		if replayErrs[i] != nil {
+			res.Skipped = append(res.Skipped, SkippedRule{Rule: p.Rule, Err: replayErrs[i]})
+			continue
+		}
 		hits := perRule[i]
-		if len(hits) == 0 {
-			continue
-		}
-		eval.SortHits(hits)
-		ras, err := p.ReplayTimeline(hits, first, last)
-		if err != nil {
-			res.Skipped = append(res.Skipped, SkippedRule{Rule: p.Rule, Err: err})
-			continue
-		}
-		for _, ra := range ras {
+		for _, ra := range replays[i] {
 			rec := records[hits[ra.Hit].Seq]
 			all = append(all, ordered{
 				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: rec.raw},
@@ -370,9 +388,11 @@ func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int
 	if isGzip(head) || isRecordsFile(head) {
 		return readRecordsFile(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
 	}
-	if startsPrettyObject(head) {
+	if startsPrettyObject(head) && !largerThan(f, cloudtrail.MaxLineSize) {
 		// One pretty-printed JSON record (a saved event, the AWS
-		// documentation's examples): read it whole if it parses.
+		// documentation's examples): read it whole if it parses. A file
+		// known to be larger than a record can be is read as lines
+		// straight away, without holding its start.
 		rest, err := io.ReadAll(io.LimitReader(r, cloudtrail.MaxLineSize))
 		if len(head)+len(rest) > cloudtrail.MaxLineSize {
 			// Too large for one record: read it as lines.
@@ -394,6 +414,12 @@ func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int
 		}
 	}
 	return readNDJSONChunks(io.MultiReader(bytes.NewReader(head), r), file, out, seq)
+}
+
+// largerThan reports whether f is known to hold more than n bytes.
+func largerThan(f *os.File, n int64) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode().IsRegular() && info.Size() > n
 }
 
 // startsPrettyObject reports whether the first line of a file opens a
