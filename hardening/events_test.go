@@ -124,3 +124,27 @@ func TestBadEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadableCap: every unreadable record is counted, the first
+// cloudtrail.MaxNamed are named, and the summary says how many more.
+func TestUnreadableCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte(strings.Repeat("x\n", 150)+goodEvent), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rule := &ir.Rule{ID: "all", Type: ir.Query, From: "now-1000d", Interval: "1d", Expr: &ir.MatchAll{}}
+	res, err := scan.Run([]*ir.Rule{rule}, []string{path}, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unreadable != 150 || len(res.Bad) != cloudtrail.MaxNamed || res.Events != 1 {
+		t.Fatalf("unreadable %d, named %d, events %d", res.Unreadable, len(res.Bad), res.Events)
+	}
+	var b strings.Builder
+	scan.WriteSummary(&b, res)
+	for _, want := range []string{"  unreadable: " + path + ":1-100: not a JSON object (100 records)\n", "  ... and 50 more unreadable records\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
