@@ -106,7 +106,7 @@ func (a *Artifacts) build(rule *ir.Rule, opts Options) error {
 			start = a.Window.HistoryStart
 		}
 		req := startQueryRequest{QueryLanguage: "CWLI", LogGroupNames: opts.LogGroups,
-			StartTime: start.Unix(), EndTime: a.Window.End.Unix(), QueryString: a.Query, Limit: 10000}
+			StartTime: start.Unix(), EndTime: a.Window.End.Unix(), QueryString: a.PinnedQuery, Limit: 10000}
 		if a.StartQuery, err = marshalJSON(req); err != nil {
 			return err
 		}

@@ -440,7 +440,7 @@ const cloudTrailDate = "yyyy-MM-dd'T'HH:mm:ssX"
 // Options.At.
 func (t *translator) dateBound(text string) (string, string) {
 	if strings.HasPrefix(text, "now") {
-		if d, err := ir.RelativeOffset(text); err == nil {
+		if d, err := ir.RelativeOffset(text); err == nil && !t.opts.pinned {
 			if d%time.Second != 0 {
 				return "", "date math finer than a second cannot be written against now(), which is in seconds"
 			}

@@ -35,6 +35,11 @@ type Options struct {
 	ArrayElements int
 	// NamePrefix starts each query definition name (default "detc/").
 	NamePrefix string
+
+	// pinned writes the run time At as literal epoch milliseconds instead
+	// of now(): a StartQuery request has fixed times, and whenever it is
+	// sent its query must mean the same window.
+	pinned bool
 }
 
 func (o Options) arrayElements() int {
@@ -66,6 +71,10 @@ type Artifacts struct {
 	// [Window.Start, Window.End] otherwise.
 	Window ir.Window
 	Output Output
+	// PinnedQuery is Query with the run time Options.At written as a
+	// literal instead of now(), for the StartQuery request; it equals
+	// Query when At is zero or the query does not depend on the time.
+	PinnedQuery string
 	// StartQuery is the StartQuery request JSON (nil without Options.At or
 	// Options.LogGroups).
 	StartQuery []byte
@@ -88,13 +97,18 @@ func Render(rule *ir.Rule, opts Options) (*Artifacts, error) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	art := &Artifacts{Query: q, Output: out}
+	art := &Artifacts{Query: q, PinnedQuery: q, Output: out}
 	if !opts.At.IsZero() {
 		w, err := rule.WindowAt(opts.At)
 		if err != nil {
 			return nil, ruleError(rule, "from", "invalid-window", err.Error(), "")
 		}
 		art.Window = w
+		pinned := opts
+		pinned.pinned = true
+		if art.PinnedQuery, _, diags = renderQuery(rule, pinned); diags.HasErrors() {
+			return nil, diags
+		}
 	}
 	if err := art.build(rule, opts); err != nil {
 		return nil, err
@@ -293,7 +307,7 @@ func fromMillis(rule *ir.Rule, opts Options) (string, string) {
 	if from == "" {
 		from = "now-6m"
 	}
-	if d, err := ir.RelativeOffset(from); err == nil {
+	if d, err := ir.RelativeOffset(from); err == nil && !opts.pinned {
 		return fmt.Sprintf("(now() - %d) * 1000", int64(d/time.Second)), ""
 	}
 	if !strings.HasPrefix(from, "now") {

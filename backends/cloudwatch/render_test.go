@@ -152,7 +152,8 @@ func TestArtifacts(t *testing.T) {
 	if err := json.Unmarshal(art.StartQuery, &sq); err != nil {
 		t.Fatal(err)
 	}
-	if sq.StartTime != at.AddDate(0, 0, -14).Unix() || sq.EndTime != at.Unix() || sq.QueryString != art.Query ||
+	if sq.StartTime != at.AddDate(0, 0, -14).Unix() || sq.EndTime != at.Unix() || sq.QueryString != art.PinnedQuery ||
+		!strings.Contains(sq.QueryString, fmt.Sprintf("filter detcFirstSeen >= %d\n", at.Add(-6*time.Minute).UnixMilli())) ||
 		sq.QueryLanguage != "CWLI" || len(sq.LogGroupNames) != 1 {
 		t.Errorf("StartQuery %+v", sq)
 	}
