@@ -173,3 +173,48 @@ func TestRawAndECSAgree(t *testing.T) {
 	}
 	t.Logf("%d expressions x %d records: %d evaluations, %d true, forms agree", compiled, len(records), checks, matches)
 }
+
+// TestNestedRawAndECSAgree: nested queries over resources (an array of
+// objects) and inside a flattened field give the same answers on raw
+// records and on their ECS documents, and hold within one element only.
+func TestNestedRawAndECSAgree(t *testing.T) {
+	records := sampleRecords(t)
+	extra := `{"eventTime":"2025-01-01T00:00:00Z","eventID":"two","resources":[{"ARN":"arn:a","type":"T1"},{"ARN":"arn:b","type":"T2"}],"requestParameters":{"items":[{"k":"x","v":"1"},{"k":"y","v":"2"}]}}`
+	records = append(records, []byte(extra))
+	raw, ecs := eventsOf(t, records)
+	for _, c := range []struct {
+		query string
+		want  int // records matching
+	}{
+		{`aws.cloudtrail.resources:{ arn: "arn:aws:iam::111122223333:role/JohnRole2" and type: "AWS::IAM::Role" }`, 2}, // all_events and the S3 file
+		{`aws.cloudtrail.resources:{ arn: "arn:a" and type: T1 }`, 1},
+		{`aws.cloudtrail.resources:{ arn: "arn:a" and type: T2 }`, 0},
+		{`aws.cloudtrail.resources.arn: "arn:a" and aws.cloudtrail.resources.type: T2`, 1},
+		{`aws.cloudtrail.resources:{ arn: arn* and not type: T1 }`, 5}, // 2 x 2 samples + arn:b
+		{`aws.cloudtrail.flattened.request_parameters.items:{ k: x and v: 1 }`, 1},
+		{`aws.cloudtrail.flattened.request_parameters.items:{ k: x and v: 2 }`, 0},
+	} {
+		e := kql(t, c.query, nil)
+		me, err := Compile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mr, err := Compile(e, WithForm(RawCloudTrail))
+		if err != nil {
+			t.Fatalf("%q on raw records: %v", c.query, err)
+		}
+		n := 0
+		for i := range records {
+			a, b := me.Match(ecs[i].Doc), mr.Match(raw[i].Doc)
+			if a != b {
+				t.Errorf("%q on %s: ECS %v, raw %v", c.query, raw[i].ID, a, b)
+			}
+			if a {
+				n++
+			}
+		}
+		if n != c.want {
+			t.Errorf("%q matched %d records, want %d", c.query, n, c.want)
+		}
+	}
+}
