@@ -163,7 +163,7 @@ func visitLeaves(v *fastjson.Value, dropEmpty bool, visit visitor) bool {
 }
 
 // visitNamedLeaves calls visit with every scalar of doc and its dotted
-// name, for wildcard field names (file.hash.*). buf holds the name
+// name, for wildcard field names (file.hash.*). name is the dotted name
 // being built.
 func visitNamedLeaves(v *fastjson.Value, name []byte, dropEmpty bool, visit func(name []byte, v *fastjson.Value) bool) bool {
 	switch v.Type() {
