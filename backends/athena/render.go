@@ -367,7 +367,9 @@ func (s statement) newTerms() string {
 	s.termsPresent(&b)
 	fmt.Fprintf(&b, "GROUP BY %s\n", terms)
 	fmt.Fprintf(&b, "HAVING min(ts) >= %s\n", s.start)
-	fmt.Fprintf(&b, "ORDER BY first_seen, event_id\nLIMIT %d", s.maxSignals)
+	// Kibana reads the new terms with a composite aggregation, in term
+	// order, and stops at max_signals: the same terms are kept here.
+	fmt.Fprintf(&b, "ORDER BY %s\nLIMIT %d", terms, s.maxSignals)
 	return b.String()
 }
 
