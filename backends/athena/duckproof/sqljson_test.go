@@ -3,8 +3,10 @@ package duckproof
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/detc/detc/backends/athena"
 )
@@ -84,4 +86,32 @@ func TestLaxQuery(t *testing.T) {
 			t.Errorf("%s: accepted, want an error (outside the emulated subset)", bad)
 		}
 	}
+}
+
+// TestFlattenedExistsOnObject pins where the SQL departs from the
+// reference evaluator on purpose: `f:*` where f holds an object (no
+// scalar at exactly that key). Elasticsearch's keyed flattened field
+// answers exists with a prefix query on "key\0" (FlattenedFieldMapper,
+// KeyedFlattenedFieldType.existsQuery), which only the leaves stored at
+// exactly that key match, so the object does not count; the SQL agrees.
+// The evaluator counts an object with a non-empty leaf as present.
+func TestFlattenedExistsOnObject(t *testing.T) {
+	base := sample01(t)
+	raw := [][]byte{
+		variant(t, base, "object", agreeAt.Add(-time.Hour), map[string]any{"requestParameters.policy": map[string]any{"Version": "2012-10-17"}}),
+		variant(t, base, "list-of-objects", agreeAt.Add(-time.Hour), map[string]any{"requestParameters.policy": []any{map[string]any{"Sid": "x"}}}),
+		variant(t, base, "scalar", agreeAt.Add(-time.Hour), map[string]any{"requestParameters.policy": "text"}),
+		variant(t, base, "scalar-in-list", agreeAt.Add(-time.Hour), map[string]any{"requestParameters.policy": []any{"", "text"}}),
+		variant(t, base, "empty", agreeAt.Add(-time.Hour), map[string]any{"requestParameters.policy": ""}),
+	}
+	rule := queryRule(exists("aws.cloudtrail.flattened.request_parameters.policy"))
+	got, err := Alerts(rule, raw, agreeAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"{event=scalar}", "{event=scalar-in-list}"}; !slices.Equal(ids(got), want) {
+		t.Errorf("exists matched %v, want %v", ids(got), want)
+	}
+	ref := evalAlerts(t, rule, raw, agreeAt)
+	t.Logf("the evaluator alerts on %v (objects with a non-empty leaf count as present)", ids(ref))
 }
