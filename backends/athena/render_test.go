@@ -210,3 +210,16 @@ func TestFiles(t *testing.T) {
 		t.Errorf("RuleFile let a path through: %s", RuleFile(&ir.Rule{ID: "../../etc/passwd"}))
 	}
 }
+
+// TestFlattenedCardinalityRefused checks that a threshold cardinality on a
+// flattened field, which may hold a list, is a clear error.
+func TestFlattenedCardinalityRefused(t *testing.T) {
+	const f = "aws.cloudtrail.flattened.request_parameters.valuesToAdd"
+	rule := &ir.Rule{ID: "rule-1", Type: ir.Threshold, From: "now-6m", Expr: &ir.MatchAll{}, File: "r.yml",
+		Threshold: &ir.ThresholdSpec{Fields: []string{"event.action"}, Value: 2, Cardinality: []ir.Cardinality{{Field: f, Value: 2}}}}
+	_, err := Render(rule, Options{})
+	l, ok := err.(diag.List)
+	if !ok || len(l) != 1 || l[0].Code != "untranslatable" || l[0].Key != f || !strings.Contains(l[0].Msg, "distinct count") {
+		t.Fatalf("got %v, want one untranslatable diagnostic on %s about the distinct count", err, f)
+	}
+}
