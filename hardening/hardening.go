@@ -59,10 +59,10 @@ type Case struct {
 }
 
 // NewCase builds the comparison of field with value in form (taken modulo
-// the number of forms); a wildcard is cut at rune cut (modulo the length
-// plus one). ok is false when KQL cannot carry the value in that form: an
-// unquoted value that is empty or has white space at an end, which the
-// grammar trims as Kibana's does.
+// the number of forms); a wildcard is cut at rune cut (modulo the number
+// of runes plus one). ok is false when KQL cannot carry the value in that
+// form: an empty value unquoted or as a wildcard, or one with white space
+// at an outer end, which the grammar trims as Kibana's does.
 func NewCase(field Field, value string, form Form, cut int) (c Case, ok bool) {
 	c = Case{Field: field, Value: value}
 	switch form % forms {
