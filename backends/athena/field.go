@@ -260,12 +260,12 @@ func jsonValuesAccess(a access, path []string) (access, error) {
 
 // sqlJSONPath writes the lax SQL/JSON path that reaches every value of a
 // flattened field: each key quoted ($."key", so that no key is read as a
-// path keyword), each followed by [*]. In lax mode [*] yields the
-// elements of an array and a non-array item itself, and a member
-// accessor applied to an array applies to each element, so one level of
-// array nesting is crossed by the accessor and one by [*]; the leaf gets
-// a second [*] for lists of lists. Keys hold neither " nor \ (see
-// jsonValuesAccess).
+// path keyword; Trino's path parser reads "" inside the quotes as one "
+// and nothing else as an escape), each followed by [*]. In lax mode [*]
+// yields the elements of an array and a non-array item itself, and a
+// member accessor applied to an array applies to each element, so one
+// level of array nesting is crossed by the accessor and one by [*]; the
+// leaf gets a second [*] for lists of lists.
 func sqlJSONPath(keys []string) string {
 	var b strings.Builder
 	b.WriteString("lax $")
@@ -306,12 +306,14 @@ func flattenedElement(values, i string) string {
 // and when the field is missing.
 func jsonAny(a access, test func(access) pred) pred {
 	values := flattenedValues(a.jsonRoot, a.jsonKeys)
-	inner := test(access{field: a.field, typ: a.typ, value: flattenedElement(values, "i"), raw: true})
+	elem := flattenedElement(values, "i")
+	inner := test(access{field: a.field, typ: a.typ, value: elem, raw: true})
 	switch inner.sql {
 	case "FALSE":
 		return predFalse
 	case "TRUE":
-		return pred{sql: fmt.Sprintf("json_array_length(%s) > 0", values), nullable: true}
+		// A test that holds for any value still needs a value.
+		inner.sql = elem + " IS NOT NULL"
 	}
 	return pred{sql: fmt.Sprintf("cardinality(filter(%s, i -> %s)) > 0", flattenedPositions(values), inner.sql)}
 }
