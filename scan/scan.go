@@ -338,6 +338,7 @@ type countingReader struct {
 	progress func(int64)
 }
 
+// Read reads from the file and reports the bytes read so far.
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	*c.n += int64(n)

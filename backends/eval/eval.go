@@ -51,6 +51,7 @@ const (
 	RawCloudTrail
 )
 
+// String names the form for messages.
 func (f Form) String() string {
 	if f == RawCloudTrail {
 		return "raw CloudTrail"
