@@ -652,6 +652,9 @@ func eventTime(doc *fastjson.Value) (time.Time, error) {
 	if len(s) == 0 {
 		return time.Time{}, errors.New("no eventTime")
 	}
+	if t, ok := parseCloudTrailTime(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, string(s))
 	if err != nil {
 		t, err = ir.ParseTime(string(s))
@@ -660,4 +663,31 @@ func eventTime(doc *fastjson.Value) (time.Time, error) {
 		}
 	}
 	return t.UTC(), nil
+}
+
+// parseCloudTrailTime reads the form CloudTrail writes, 2006-01-02T15:04:05Z,
+// without allocating. It accepts only values that time.Parse reads to the
+// same instant, and reports false for anything else (which then goes
+// through time.Parse).
+func parseCloudTrailTime(s []byte) (time.Time, bool) {
+	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range s[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		// Days 29-31 need the calendar: leave them to time.Parse.
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
 }

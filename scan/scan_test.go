@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/detc/detc/backends/eval/evaltest"
 	"github.com/detc/detc/ir"
@@ -328,5 +329,33 @@ func TestScanPrettyRecord(t *testing.T) {
 	WriteSummary(&sum, res)
 	if res.Unreadable != 3 || !strings.Contains(sum.String(), path+":1-3: not a JSON object (3 records)") {
 		t.Errorf("broken pretty record: %d unreadable, summary:\n%s", res.Unreadable, sum.String())
+	}
+}
+
+// TestParseCloudTrailTime: the allocation-free reader of eventTime agrees
+// with time.Parse whenever it accepts a value.
+func TestParseCloudTrailTime(t *testing.T) {
+	rnd := []string{"2025-03-13T18:35:00Z", "2024-02-28T23:59:59Z", "0000-01-01T00:00:00Z", "9999-12-28T00:00:00Z",
+		"2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-03-13T24:00:00Z", "2025-03-13T18:35:60Z",
+		"2025-03-13T18:35:00+01:00", "2025-03-13T18:35:00.5Z", "2025-03-13 18:35:00Z", "2025-03-1aT18:35:00Z"}
+	for i := 0; i < 20000; i++ {
+		b := []byte("2025-03-13T18:35:00Z")
+		b[i%20] = "0123456789-:TZ x"[i*7%16]
+		rnd = append(rnd, string(b))
+	}
+	accepted := 0
+	for _, s := range rnd {
+		got, ok := parseCloudTrailTime([]byte(s))
+		if !ok {
+			continue
+		}
+		accepted++
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%q: fast %v, time.Parse %v %v", s, got, want, err)
+		}
+	}
+	if accepted < 1000 {
+		t.Errorf("only %d values took the fast path", accepted)
 	}
 }
