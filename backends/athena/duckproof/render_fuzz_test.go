@@ -1,6 +1,7 @@
 package duckproof
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/detc/detc/backends/athena"
+	"github.com/detc/detc/diag"
 	"github.com/detc/detc/hardening"
 	"github.com/detc/detc/ir"
 )
@@ -50,6 +52,13 @@ func FuzzRenderValue(f *testing.F) {
 		}
 		if strings.ContainsRune(value, 0) {
 			t.Skip("DuckDB and Trino strings hold no NUL; CloudTrail text has none")
+		}
+		// Quoting at most doubles a byte (' and LIKE's escapes) and the rest
+		// of the SQL is under 2,000 bytes: only a value this long may take it
+		// over Athena's limit, and it is then refused, named.
+		var list diag.List
+		if errors.As(err, &list) && len(list) == 1 && list[0].Code == "query-too-long" && 2*len(value)+2000 > athena.MaxQueryBytes {
+			return
 		}
 		if err != nil {
 			t.Fatalf("%q: %v", c.KQL, err)
