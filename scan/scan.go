@@ -34,6 +34,10 @@ type Options struct {
 	// Progress, when set, is called with the number of bytes read so far
 	// (compressed bytes for gzipped files) as reading goes.
 	Progress func(read int64)
+	// Since, when set, keeps only the alerts of runs at or after it;
+	// earlier events still count (as new_terms history, for instance), so
+	// a scan can start with a warm-up period that raises nothing.
+	Since time.Time
 }
 
 // Alert is one alert of a scan: the rule, the run that raised it and the
@@ -306,6 +310,9 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		}
 		hits := perRule[i]
 		for _, ra := range replays[i] {
+			if ra.At.Before(opts.Since) {
+				continue
+			}
 			rec := records[hits[ra.Hit].Seq]
 			all = append(all, ordered{
 				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: rec.raw},

@@ -53,6 +53,18 @@ func TestScanNewTermsTimeline(t *testing.T) {
 	if res.Files != 1 || res.Events != 7 || res.Unreadable != 0 || res.PerRule["nt"] != 4 {
 		t.Errorf("summary: files %d events %d unreadable %d alerts %v", res.Files, res.Events, res.Unreadable, res.PerRule)
 	}
+
+	// With a warm-up until March 13th, the early exports are history only:
+	// alice is still new (her history is older than 14 days), bob is not.
+	since := time.Date(2025, 3, 13, 0, 0, 0, 0, time.UTC)
+	res, err = Run([]*ir.Rule{newTermsRule(t)}, []string{samples + "newterms_scenario.ndjson"}, Options{Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"03-13T18:30 nt-d-1", "03-13T18:35 nt-a-now"}
+	if got := alertIDs(res); !slices.Equal(got, want) || res.PerRule["nt"] != 2 {
+		t.Errorf("since %v: alerts %v (per rule %v), want %v", since, got, res.PerRule, want)
+	}
 }
 
 // TestScanInputForms reads NDJSON, the S3 Records file, its gzip and a

@@ -9,6 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
+	"github.com/detc/detc/ir"
 	"github.com/detc/detc/rulefile"
 	"github.com/detc/detc/scan"
 )
@@ -19,6 +20,7 @@ func init() {
 		output  string
 		strict  bool
 		workers int
+		since   string
 	)
 	register(&command{
 		Name:    "scan",
@@ -33,6 +35,11 @@ every interval with its from, max_signals, new_terms history and threshold,
 so the alerts are the ones Elastic's detection engine would have raised.
 Overlapping windows never alert twice on the same event.
 
+A rule that has just been enabled knows no history: new_terms rules find
+every term new in the first runs. --since T keeps only the alerts of runs at
+or after T while all earlier events still count as history, so the start of
+the files can serve as a warm-up period.
+
 Alerts go to stdout (or -o FILE, written atomically) as one JSON object per
 line: rule_id, rule_name, severity, type, run_time, event_time, event_id,
 terms (the new term or threshold group), count (threshold) and the raw
@@ -43,17 +50,28 @@ are counted and named, never dropped silently; --strict makes them fatal.
 Examples:
   detc scan --events ./cloudtrail/                  # every rule under rules/
   detc scan rules/aws/dynamodb_table_exported_to_s3.yml \
-      --events 111122223333_CloudTrail_us-east-1_20250313T1835Z.json.gz -o alerts.ndjson`,
+      --events 111122223333_CloudTrail_us-east-1_20250313T1835Z.json.gz -o alerts.ndjson
+  detc scan --events ./march/ --since 2025-03-15T00:00:00Z   # two weeks of warm-up`,
 		Flags: func(fs *pflag.FlagSet) {
 			fs.StringSliceVarP(&events, "events", "e", nil, "CloudTrail file or directory to scan (repeatable)")
 			fs.StringVarP(&output, "output", "o", "", "write alerts to FILE instead of stdout")
 			fs.BoolVar(&strict, "strict", false, "fail on the first unreadable record or file")
 			fs.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "goroutines decoding and evaluating records")
+			fs.StringVar(&since, "since", "", "report only alerts of runs at or after this ISO 8601 time (earlier events are history)")
 		},
 		Run: func(env *runEnv, args []string) int {
 			if len(events) == 0 {
 				fmt.Fprintln(env.Stderr, "detc scan: --events FILE|DIR is required\nrun 'detc scan --help' for usage")
 				return exitUsage
+			}
+			var opts scan.Options
+			if since != "" {
+				t, err := ir.ParseTime(since)
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "detc scan: --since: %v (for example 2025-03-15T00:00:00Z)\n", err)
+					return exitUsage
+				}
+				opts.Since = t
 			}
 			rules, diags := rulefile.LoadAll(pathsOrDefault(args), rulefile.Options{Strict: strict})
 			diags.Sort()
@@ -65,7 +83,7 @@ Examples:
 				fmt.Fprintln(env.Stderr, "detc scan: no rule to run")
 				return exitFail
 			}
-			opts := scan.Options{Workers: workers, Strict: strict}
+			opts.Workers, opts.Strict = workers, strict
 			finish := func() {}
 			if isTerminal(env.Stderr) {
 				var total int64

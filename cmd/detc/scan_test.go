@@ -50,6 +50,13 @@ new_terms:
 		}
 	}
 
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"scan", rule, "--events", samplesDir + "newterms_scenario.ndjson", "--since", "2025-03-13T00:00:00Z"}, nil, &stdout, &stderr); code != exitOK ||
+		strings.Count(stdout.String(), "\n") != 2 || !strings.Contains(stderr.String(), "2 alerts") {
+		t.Errorf("--since: exit %d, %d alerts\n%s", code, strings.Count(stdout.String(), "\n"), stderr.String())
+	}
+
 	out := filepath.Join(dir, "alerts.ndjson")
 	stdout.Reset()
 	stderr.Reset()
@@ -69,5 +76,9 @@ func TestScanCommandUsage(t *testing.T) {
 	stdout.Reset()
 	if code := run([]string{"scan", "rules"}, nil, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "--events") {
 		t.Errorf("without --events: exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"scan", "--events", "x", "--since", "yesterday"}, nil, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "--since") {
+		t.Errorf("bad --since: exit %d, stderr %q", code, stderr.String())
 	}
 }
