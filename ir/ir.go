@@ -53,6 +53,10 @@ type Field struct {
 	// Wildcard is set when the name holds `*` (file.hash.*): the expression
 	// applies to every field the pattern names, and matches if any does.
 	Wildcard bool `json:"wildcard,omitempty"`
+	// Pos is where the field name is written in the rule file (a term's
+	// own Pos is its value's, since a value list spreads one field over
+	// several terms).
+	Pos diag.Pos `json:"-"`
 }
 
 // Value is a KQL literal, unescaped and typed for the field it is compared

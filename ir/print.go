@@ -81,7 +81,9 @@ func writeValue(b *strings.Builder, v Value) {
 				b.WriteByte('*')
 			}
 			q := strconv.Quote(piece)
-			b.WriteString(q[1 : len(q)-1])
+			// A literal star inside a piece is escaped, so that Foo*\* and
+			// Foo** (two wildcards) print differently.
+			b.WriteString(strings.ReplaceAll(q[1:len(q)-1], "*", `\*`))
 		}
 		return
 	}

@@ -47,6 +47,9 @@ func Check(rule *ir.Rule) diag.List {
 	var out diag.List
 	for _, c := range clauses(rule.Expr) {
 		var d *diag.Diagnostic
+		// An operation or a pattern is named by the value; a parameter by
+		// the field, where the warning points.
+		at := c.expr.Position()
 		switch e := c.expr.(type) {
 		case *ir.Term:
 			switch {
@@ -55,17 +58,17 @@ func Check(rule *ir.Rule) diag.List {
 			case e.Field.Name == stringField && e.Value.IsWildcard() && c.positive:
 				d = checkPattern(e.Value, c.context)
 			default:
-				d = checkFlattened(e.Field, c)
+				d, at = checkFlattened(e.Field, c), fieldPos(e.Field, at)
 			}
 		case *ir.Range:
-			d = checkFlattened(e.Field, c)
+			d, at = checkFlattened(e.Field, c), fieldPos(e.Field, at)
 		case *ir.Exists:
-			d = checkFlattened(e.Field, c)
+			d, at = checkFlattened(e.Field, c), fieldPos(e.Field, at)
 		}
 		if d == nil {
 			continue
 		}
-		d.Pos = c.expr.Position()
+		d.Pos = at
 		if d.Pos.File == "" {
 			d.Pos.File = rule.File
 		}
@@ -380,4 +383,13 @@ func orList(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// fieldPos is where a field name is written, or def when the IR was built
+// without positions.
+func fieldPos(f ir.Field, def diag.Pos) diag.Pos {
+	if f.Pos.IsValid() {
+		return f.Pos
+	}
+	return def
 }

@@ -229,6 +229,13 @@ func (l *lowerer) flatten(p parser.Pos, isOr bool, xs []parser.Expr, lower func(
 // field resolves a field name (relative to a nested prefix) in the
 // catalog.
 func (l *lowerer) field(lit *parser.Literal, prefix string) ir.Field {
+	f := l.fieldType(lit, prefix)
+	f.Pos = l.pos(lit.Pos)
+	return f
+}
+
+// fieldType resolves a field name against the catalog.
+func (l *lowerer) fieldType(lit *parser.Literal, prefix string) ir.Field {
 	name := prefix + lit.Value
 	if lit.IsWildcard() {
 		return l.wildcardField(lit, name)
