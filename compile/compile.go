@@ -23,6 +23,9 @@ type Options struct {
 	LogGroups []string
 	// AthenaTable is the Athena table holding CloudTrail records.
 	AthenaTable string
+	// ElasticFormats selects the elastic outputs: json, ndjson, dsl
+	// (default json and ndjson).
+	ElasticFormats []string
 	// AthenaLocation is the S3 prefix of the trail's logs, for the DDL.
 	AthenaLocation string
 	// At fixes the run time T of the artefacts that need one (StartQuery

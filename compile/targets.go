@@ -13,19 +13,8 @@ import (
 func init() {
 	Register(&Target{
 		Name:    "elastic",
-		Summary: "Kibana detection-engine rule JSON and the _import ndjson",
-		Render: func(rules []*ir.Rule, _ Options) (map[string][]byte, diag.List) {
-			files, err := elastic.Files(rules)
-			return files, asDiags(err, "elastic")
-		},
-	})
-	Register(&Target{
-		Name:    "elastic-dsl",
-		Summary: "the Elasticsearch Query DSL Kibana builds for each query (elastic/dsl/<rule_id>.json)",
-		Render: func(rules []*ir.Rule, _ Options) (map[string][]byte, diag.List) {
-			files, err := elastic.DSLFiles(rules)
-			return files, asDiags(err, "elastic-dsl")
-		},
+		Summary: "Kibana detection-engine rule JSON, the _import ndjson, and (with --format dsl) the Query DSL",
+		Render:  renderElastic,
 	})
 	Register(&Target{
 		Name:    "cloudwatch",
@@ -41,6 +30,42 @@ func init() {
 			return athena.Files(rules, athena.Options{Table: opts.AthenaTable, At: opts.At, Location: opts.AthenaLocation})
 		},
 	})
+}
+
+// ElasticFormats are the forms of the elastic target.
+var ElasticFormats = []string{"json", "ndjson", "dsl"}
+
+// renderElastic writes the elastic forms opts.ElasticFormats asks for:
+// json (elastic/<rule_id>.json), ndjson (elastic/rules.ndjson), dsl
+// (elastic/dsl/<rule_id>.json).
+func renderElastic(rules []*ir.Rule, opts Options) (map[string][]byte, diag.List) {
+	formats := opts.ElasticFormats
+	if len(formats) == 0 {
+		formats = []string{"json", "ndjson"}
+	}
+	want := map[string]bool{}
+	for _, f := range formats {
+		want[f] = true
+	}
+	out := map[string][]byte{}
+	var diags diag.List
+	if want["json"] || want["ndjson"] {
+		files, err := elastic.Files(rules)
+		diags = append(diags, asDiags(err, "elastic")...)
+		for p, b := range files {
+			if (p == elastic.ImportFile && want["ndjson"]) || (p != elastic.ImportFile && want["json"]) {
+				out[p] = b
+			}
+		}
+	}
+	if want["dsl"] {
+		files, err := elastic.DSLFiles(rules)
+		diags = append(diags, asDiags(err, "elastic")...)
+		for p, b := range files {
+			out[p] = b
+		}
+	}
+	return out, diags
 }
 
 // asDiags turns a backend's error into diagnostics: a diag.List stays as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ func init() {
 		table     string
 		location  string
 		at        string
+		formats   []string
 	)
 	register(&command{
 		Name:    "compile",
@@ -40,7 +42,7 @@ artefacts of each target under the output directory:
                               PutQueryDefinition requests, CloudFormation
   athena/<rule_id>.sql        Trino SQL; athena/cloudtrail_table.sql (DDL);
                               CloudFormation AWS::Athena::NamedQuery
-  elastic/dsl/<rule_id>.json  Elasticsearch Query DSL (--target elastic-dsl), for
+  elastic/dsl/<rule_id>.json  Elasticsearch Query DSL (with --format dsl), for
                               the search API of Elasticsearch or OpenSearch
   ir/<rule_id>.json           the IR (only with --target ir)
 
@@ -52,10 +54,12 @@ byte-identical from one run to the next. Exit code 1 if any rule failed.
 Examples:
   detc compile                                  # rules/ -> out/, every target
   detc compile rules/aws -o build --target elastic,athena
-  detc compile --log-group /aws/cloudtrail/org --athena-table cloudtrail_logs`,
+  detc compile --log-group /aws/cloudtrail/org --athena-table cloudtrail_logs
+  detc compile --target elastic --format ndjson,dsl   # import file + Query DSL`,
 		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVarP(&outDir, "out", "o", "out", "output directory")
 			fs.StringSliceVarP(&targets, "target", "t", defaultTargets, "targets to render: "+targetList())
+			fs.StringSliceVar(&formats, "format", []string{"json", "ndjson"}, "elastic outputs: json (create bodies), ndjson (_import file), dsl (Query DSL)")
 			fs.BoolVar(&strict, "strict", false, "treat warnings (unknown fields) as errors")
 			fs.StringSliceVar(&logGroups, "log-group", []string{"aws-cloudtrail-logs"}, "CloudWatch log group(s) holding CloudTrail records")
 			fs.StringVar(&table, "athena-table", "cloudtrail_logs", "Athena table holding CloudTrail records")
@@ -66,6 +70,12 @@ Examples:
 			for _, t := range targets {
 				if _, ok := compile.Lookup(t); !ok {
 					fmt.Fprintf(env.Stderr, "detc compile: unknown target %q (targets: %s)\n", t, targetList())
+					return exitUsage
+				}
+			}
+			for _, f := range formats {
+				if !slices.Contains(compile.ElasticFormats, f) {
+					fmt.Fprintf(env.Stderr, "detc compile: unknown --format %q (json, ndjson, dsl)\n", f)
 					return exitUsage
 				}
 			}
@@ -80,7 +90,7 @@ Examples:
 			}
 			rules, diags := rulefile.LoadAll(pathsOrDefault(args), rulefile.Options{Strict: strict})
 			diags = append(diags, lintRules(rules, false)...)
-			files, renderDiags := compile.Run(rules, targets, compile.Options{LogGroups: logGroups, AthenaTable: table, AthenaLocation: location, At: runAt})
+			files, renderDiags := compile.Run(rules, targets, compile.Options{LogGroups: logGroups, AthenaTable: table, AthenaLocation: location, At: runAt, ElasticFormats: formats})
 			diags = append(diags, renderDiags...)
 			diags.Sort()
 			printDiags(env.Stderr, diags)
