@@ -241,8 +241,22 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	res.Unreadable = readStats.Unreadable
 	res.Bad = append(res.Bad, readStats.Bad...)
 	var first, last time.Time
+	// Size the per-rule hit lists and the record list once.
+	hitCount := make([]int, len(progs))
+	nrec := 0
+	for _, d := range outs {
+		nrec += len(d.matched)
+		for _, m := range d.matched {
+			for _, h := range m.hits {
+				hitCount[h.rule]++
+			}
+		}
+	}
 	perRule := make([][]eval.Hit, len(progs))
-	var records []matchedRecord
+	for i, n := range hitCount {
+		perRule[i] = make([]eval.Hit, 0, n)
+	}
+	records := make([]matchedRecord, 0, nrec)
 	for _, d := range outs {
 		res.Events += d.events
 		res.Unreadable += len(d.bad)
