@@ -195,6 +195,14 @@ func valuesOf(doc *fastjson.Value, accs []accessor) [][]string {
 
 // product returns every tuple taking one value of each list.
 func product(lists [][]string) [][]string {
+	if len(lists) == 1 { // the common case: one field, tuples of one value
+		l := lists[0]
+		out := make([][]string, len(l))
+		for i := range l {
+			out[i] = l[i : i+1 : i+1]
+		}
+		return out
+	}
 	out := [][]string{{}}
 	for _, l := range lists {
 		next := make([][]string, 0, len(out)*len(l))
