@@ -20,7 +20,8 @@ func DecodeRaw(raw []byte) (map[string]any, error) {
 	if rec == nil {
 		return nil, errNotObject
 	}
-	if dec.More() {
+	// More misses a stray closing bracket; only whitespace may follow.
+	if rest := bytes.TrimSpace(raw[dec.InputOffset():]); len(rest) > 0 {
 		return nil, errTrailing
 	}
 	return rec, nil
