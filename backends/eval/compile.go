@@ -171,9 +171,14 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 		return c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 2)
 	case *ir.Exists:
 		drop := c.res.dropEmpty()
+		// Under a flattened field Elasticsearch indexes each leaf with its
+		// full key, and exists on a key matches only values stored at that
+		// key: an object there (whose leaves have longer keys) does not
+		// count. Elsewhere an object exists when one of its leaves does.
+		_, keyed := catalog.FlattenedRoot(e.Field.Name)
 		visit := func(v *fastjson.Value) bool {
 			if v.Type() == fastjson.TypeObject {
-				return visitLeaves(v, drop, func(*fastjson.Value) bool { return true })
+				return !keyed && visitLeaves(v, drop, func(*fastjson.Value) bool { return true })
 			}
 			return true
 		}
