@@ -4,6 +4,7 @@ package ir
 
 import (
 	"net/netip"
+	"unicode/utf8"
 
 	"github.com/detc/detc/diag"
 )
@@ -240,4 +241,35 @@ func Fields(e Expr) []string {
 		return true
 	})
 	return out
+}
+
+// InvalidUTF8 returns the first field name, path or value of e that is not
+// valid UTF-8. Backends refuse such rules: JSON and SQL text would replace
+// the bytes and so change what the query matches.
+func InvalidUTF8(e Expr) (string, bool) {
+	var bad string
+	found := false
+	check := func(s string) {
+		if !found && !utf8.ValidString(s) {
+			bad, found = s, true
+		}
+	}
+	Walk(e, func(x Expr) bool {
+		switch x := x.(type) {
+		case *Term:
+			check(x.Field.Name)
+			check(x.Value.Text)
+		case *Range:
+			check(x.Field.Name)
+			check(x.Value.Text)
+		case *Exists:
+			check(x.Field.Name)
+		case *Nested:
+			check(x.Path)
+		case *FreeText:
+			check(x.Value.Text)
+		}
+		return !found
+	})
+	return bad, found
 }

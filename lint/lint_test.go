@@ -269,9 +269,6 @@ func TestSuggest(t *testing.T) {
 	if got := camelWords("CreateIPSet"); !slices.Equal(got, []string{"create", "ip", "set"}) {
 		t.Errorf("camelWords = %q", got)
 	}
-	if d := distance("kitten", "sitting"); d != 3 {
-		t.Errorf("distance = %d", d)
-	}
 }
 
 func TestServiceEvent(t *testing.T) {

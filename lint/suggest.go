@@ -3,6 +3,8 @@ package lint
 import (
 	"slices"
 	"strings"
+
+	textdist "github.com/detc/detc/internal/suggest"
 )
 
 // suggest returns the candidate that name looks like a misspelling of, or
@@ -51,7 +53,7 @@ func suggest(name string, candidates []string) string {
 	}
 	best, bestDist := "", -1
 	for _, c := range sorted {
-		if d := distance(lower, strings.ToLower(c)); bestDist < 0 || d < bestDist {
+		if d := textdist.Distance(lower, strings.ToLower(c)); bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -93,25 +95,4 @@ func insertedWord(long, short []string) bool {
 		}
 	}
 	return false
-}
-
-// distance is the Levenshtein edit distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

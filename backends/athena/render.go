@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
@@ -86,7 +85,7 @@ func Render(rule *ir.Rule, opts Options) (string, error) {
 		report(diag.Pos{File: rule.File}, "", "%v", err)
 		return "", errs
 	}
-	if !validUTF8(rule.Expr) {
+	if _, bad := ir.InvalidUTF8(rule.Expr); bad {
 		report(rule.KeyPos("query"), "query", "the query holds bytes that are not valid UTF-8, which Athena's JSON API and the CloudFormation template cannot carry unchanged")
 		return "", errs
 	}
@@ -399,26 +398,4 @@ func (s statement) thresholdSQL() string {
 	}
 	fmt.Fprintf(&b, "\nLIMIT %d", s.maxSignals)
 	return b.String()
-}
-
-// validUTF8 reports whether every field name and value of e is valid
-// UTF-8.
-func validUTF8(e ir.Expr) bool {
-	ok := true
-	ir.Walk(e, func(x ir.Expr) bool {
-		switch x := x.(type) {
-		case *ir.Term:
-			ok = ok && utf8.ValidString(x.Field.Name) && utf8.ValidString(x.Value.Text)
-		case *ir.Range:
-			ok = ok && utf8.ValidString(x.Field.Name) && utf8.ValidString(x.Value.Text)
-		case *ir.Exists:
-			ok = ok && utf8.ValidString(x.Field.Name)
-		case *ir.Nested:
-			ok = ok && utf8.ValidString(x.Path)
-		case *ir.FreeText:
-			ok = ok && utf8.ValidString(x.Value.Text)
-		}
-		return ok
-	})
-	return ok
 }

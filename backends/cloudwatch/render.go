@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/detc/detc/diag"
 	"github.com/detc/detc/ir"
@@ -245,7 +244,7 @@ func renderQuery(rule *ir.Rule, opts Options) (string, Output, diag.List) {
 			Hint: "rewrite the query without this construct, or exclude the rule from the cloudwatch target"})
 	}
 	q := b.String()
-	if !validUTF8(rule.Expr) && !diags.HasErrors() {
+	if _, bad := ir.InvalidUTF8(rule.Expr); bad && !diags.HasErrors() {
 		diags = append(diags, ruleError(rule, "query", "untranslatable",
 			fmt.Sprintf("cloudwatch: the query of rule %s holds bytes that are not valid UTF-8, which JSON (StartQuery, PutQueryDefinition) cannot carry unchanged", ruleID(rule)),
 			"save the rule file as UTF-8")...)
@@ -269,28 +268,6 @@ func maxSignals(r *ir.Rule) int {
 		return r.MaxSignals
 	}
 	return DefaultMaxSignals
-}
-
-// validUTF8 reports whether every field name and value of e is valid
-// UTF-8.
-func validUTF8(e ir.Expr) bool {
-	ok := true
-	ir.Walk(e, func(x ir.Expr) bool {
-		switch x := x.(type) {
-		case *ir.Term:
-			ok = ok && utf8.ValidString(x.Field.Name) && utf8.ValidString(x.Value.Text)
-		case *ir.Range:
-			ok = ok && utf8.ValidString(x.Field.Name) && utf8.ValidString(x.Value.Text)
-		case *ir.Exists:
-			ok = ok && utf8.ValidString(x.Field.Name)
-		case *ir.Nested:
-			ok = ok && utf8.ValidString(x.Path)
-		case *ir.FreeText:
-			ok = ok && utf8.ValidString(x.Value.Text)
-		}
-		return ok
-	})
-	return ok
 }
 
 func writeBy(b *strings.Builder, cols []string) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/detc/detc/catalog"
 	"github.com/detc/detc/ir"
@@ -66,8 +65,8 @@ func RenderDSLWith(expr ir.Expr, opts DSLOptions) ([]byte, error) {
 	if opts.Fields == nil {
 		opts.Fields = catalogFields
 	}
-	if err := validUTF8(expr); err != nil {
-		return nil, err
+	if bad, found := ir.InvalidUTF8(expr); found {
+		return nil, fmt.Errorf("%q is not valid UTF-8, so the Query DSL (JSON) cannot carry it unchanged", bad)
 	}
 	q, err := dslExpr(expr, opts, false)
 	if err != nil {
@@ -81,38 +80,6 @@ func RenderDSLWith(expr ir.Expr, opts DSLOptions) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// validUTF8 refuses field names and values that are not valid UTF-8:
-// JSON would replace their bytes and so change what the query matches.
-func validUTF8(expr ir.Expr) error {
-	var bad string
-	check := func(s string) {
-		if bad == "" && !utf8.ValidString(s) {
-			bad = s
-		}
-	}
-	ir.Walk(expr, func(x ir.Expr) bool {
-		switch x := x.(type) {
-		case *ir.Term:
-			check(x.Field.Name)
-			check(x.Value.Text)
-		case *ir.Range:
-			check(x.Field.Name)
-			check(x.Value.Text)
-		case *ir.Exists:
-			check(x.Field.Name)
-		case *ir.Nested:
-			check(x.Path)
-		case *ir.FreeText:
-			check(x.Value.Text)
-		}
-		return true
-	})
-	if bad != "" {
-		return fmt.Errorf("%q is not valid UTF-8, so the Query DSL (JSON) cannot carry it unchanged", bad)
-	}
-	return nil
 }
 
 // object is a JSON object whose keys keep their insertion order, so the
