@@ -185,8 +185,12 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	res := &Result{PerRule: map[string]int{}}
 	var progs []*eval.Program
 	var kept []*ir.Rule
+	evalOpts := []eval.Option{eval.WithForm(eval.RawCloudTrail)}
+	if plainScan {
+		evalOpts = append(evalOpts, eval.Plain())
+	}
 	for _, r := range rules {
-		p, err := eval.NewProgram(r, eval.WithForm(eval.RawCloudTrail))
+		p, err := eval.NewProgram(r, evalOpts...)
 		if err != nil {
 			res.Skipped = append(res.Skipped, SkippedRule{Rule: r, Err: err})
 			continue
@@ -212,7 +216,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{progs: progs, ix: ix}
+			w := worker{progs: progs, cands: newCandidateCache(ix)}
 			for b := range batches {
 				d := w.decode(b)
 				batchPool.Put(b)
@@ -582,9 +586,8 @@ func skipLine(r io.Reader) ([]byte, error) {
 // worker decodes and evaluates batches with its own parser.
 type worker struct {
 	progs  []*eval.Program
-	ix     *ruleIndex
+	cands  *candidateCache
 	parser fastjson.Parser
-	cands  []int
 }
 
 func (w *worker) decode(b *batch) *decoded {
@@ -652,9 +655,14 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if t.After(d.maxTime) {
 		d.maxTime = t
 	}
-	w.cands = w.ix.candidates(w.cands, doc)
+	var cands []int
+	if plainScan {
+		cands = w.cands.ix.candidates(nil, doc)
+	} else {
+		cands = w.cands.candidates(doc)
+	}
 	var hits []hit
-	for _, ri := range w.cands {
+	for _, ri := range cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
 			hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
 		}

@@ -156,7 +156,7 @@ func (c *compiler) node(e ir.Expr) (node, error) {
 			return c.relaxed(), nil
 		}
 		n, err := c.fieldNode(e, e.Field, c.onValues(e.Field, leaf), 1+boolToInt(e.Value.IsWildcard()))
-		if err == nil && n.konst == 0 {
+		if err == nil && n.konst == 0 && !c.cfg.plain {
 			n.p = c.fuseKeywordTerm(e, n.p)
 		}
 		return n, err
@@ -260,13 +260,22 @@ func (c *compiler) fuseKeywordTerm(e *ir.Term, general predicate) predicate {
 	if !ok {
 		return general
 	}
-	var test func([]byte) bool
-	if e.Value.IsWildcard() {
-		test = newWildcard(e.Value.Wildcard).match
-	} else {
-		want := e.Value.Text
-		test = func(b []byte) bool { return b2s(b) == want }
+	return fusedPath(segs, keywordTest(e.Value), general)
+}
+
+// keywordTest compares a keyword's string with a term's value.
+func keywordTest(v ir.Value) func([]byte) bool {
+	if v.IsWildcard() {
+		return newWildcard(v.Wildcard).match
 	}
+	want := v.Text
+	return func(b []byte) bool { return b2s(b) == want }
+}
+
+// fusedPath walks a plain raw path and tests the non-empty string found
+// there; anything but an object on the way or a string at the end goes to
+// general, and a missing key is false.
+func fusedPath(segs []string, test func([]byte) bool, general predicate) predicate {
 	return func(d *fastjson.Value) bool {
 		v := d
 		for _, s := range segs {
@@ -285,6 +294,133 @@ func (c *compiler) fuseKeywordTerm(e *ir.Term, general predicate) predicate {
 	}
 }
 
+// fuseAlternatives replaces the operands of an or that are terms on the
+// same field (event.provider: (a or b or c)) by one test that reads the
+// field once and tries every value on each value read: some value
+// matches some term exactly when some term matches some value. Keyword
+// terms on a plain raw path also get fuseKeywordTerm's direct walk. ns
+// holds the compiled operands of es; the result holds the same
+// alternatives, grouped.
+func (c *compiler) fuseAlternatives(es []ir.Expr, ns []node) ([]node, error) {
+	if len(es) < 2 {
+		return ns, nil
+	}
+	type fieldKey struct {
+		name string
+		typ  ir.Type
+	}
+	var order []fieldKey
+	groups := map[fieldKey][]int{}
+	for i, x := range es {
+		t, ok := x.(*ir.Term)
+		if !ok || ns[i].konst != 0 || t.Field.Wildcard || (c.relax && isRunTimeLiteral(t.Field, t.Value)) {
+			continue
+		}
+		key := fieldKey{t.Field.Name, t.Field.Type}
+		if groups[key] == nil {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	fused := make([]bool, len(ns))
+	var out []node
+	for _, key := range order {
+		members := groups[key]
+		if len(members) < 2 {
+			continue
+		}
+		first := es[members[0]].(*ir.Term)
+		var leaves []visitor
+		cost := 0
+		for _, i := range members {
+			t := es[i].(*ir.Term)
+			leaf, err := c.termLeaf(t.Field, t.Value)
+			if err != nil {
+				return nil, at(t, err)
+			}
+			leaves = append(leaves, leaf)
+			fused[i] = true
+			if cost == 0 || ns[i].cost < cost {
+				cost = ns[i].cost
+			}
+		}
+		anyLeaf := func(v *fastjson.Value) bool {
+			for _, l := range leaves {
+				if l(v) {
+					return true
+				}
+			}
+			return false
+		}
+		n, err := c.fieldNode(first, first.Field, c.onValues(first.Field, anyLeaf), 0)
+		if err != nil {
+			return nil, err
+		}
+		n.cost = cost + len(members)/4
+		if n.konst == 0 {
+			n.p = c.fuseKeywordTerms(members, es, n.p)
+		}
+		out = append(out, n)
+	}
+	if out == nil {
+		return ns, nil
+	}
+	for i, n := range ns {
+		if !fused[i] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// fuseKeywordTerms is fuseKeywordTerm for an or of keyword terms on one
+// field (the members of es).
+func (c *compiler) fuseKeywordTerms(members []int, es []ir.Expr, general predicate) predicate {
+	first := es[members[0]].(*ir.Term)
+	raw, ok := c.res.(rawResolver)
+	if !ok || raw.inside != nil || first.Field.Wildcard || (first.Field.Type != ir.Keyword && first.Field.Type != ir.Unknown) {
+		return general
+	}
+	segs, ok := simpleRawPath(first.Field.Name)
+	if !ok {
+		return general
+	}
+	var exact []string
+	var patterns []func([]byte) bool
+	for _, i := range members {
+		v := es[i].(*ir.Term).Value
+		if v.IsWildcard() {
+			patterns = append(patterns, newWildcard(v.Wildcard).match)
+		} else {
+			exact = append(exact, v.Text)
+		}
+	}
+	return fusedPath(segs, anyOf(exact, patterns), general)
+}
+
+// anyOf tests a string against exact values and wildcard patterns.
+func anyOf(exact []string, patterns []func([]byte) bool) func([]byte) bool {
+	inExact := func(s string) bool { return slices.Contains(exact, s) }
+	if len(exact) > 8 {
+		set := make(map[string]struct{}, len(exact))
+		for _, v := range exact {
+			set[v] = struct{}{}
+		}
+		inExact = func(s string) bool { _, ok := set[s]; return ok }
+	}
+	return func(b []byte) bool {
+		if inExact(b2s(b)) {
+			return true
+		}
+		for _, p := range patterns {
+			if p(b) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // junction compiles and (all) or or (!all): constant operands are folded
 // and the others are tested cheapest first (and and or have no side
 // effects, so the order does not change the result).
@@ -298,6 +434,12 @@ func (c *compiler) junction(es []ir.Expr, all bool) (node, error) {
 			return node{}, err
 		}
 		ns[i] = n
+	}
+	if !all && !c.cfg.plain {
+		var err error
+		if ns, err = c.fuseAlternatives(es, ns); err != nil {
+			return node{}, err
+		}
 	}
 	var xs []node
 	cost := 0

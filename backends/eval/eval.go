@@ -63,6 +63,7 @@ type config struct {
 	form  Form
 	now   time.Time
 	relax bool
+	plain bool
 }
 
 // Option configures Compile and the rule executions.
@@ -74,6 +75,12 @@ func WithForm(f Form) Option { return func(c *config) { c.form = f } }
 // WithNow sets the time that date math in range values (`@timestamp >=
 // now-1h`) is relative to. Alerts and Replay set it to each run time.
 func WithNow(t time.Time) Option { return func(c *config) { c.now = t } }
+
+// Plain compiles every operand on its own, without the planner's fusions
+// (terms or-ed on one field read once, keyword terms on a plain raw path
+// walked directly). It is slower: it is the reference the fused plan is
+// tested against.
+func Plain() Option { return func(c *config) { c.plain = true } }
 
 func newConfig(opts []Option) config {
 	c := config{now: time.Now()}

@@ -67,6 +67,11 @@ func mappingCost(m cloudtrail.Mapping) int {
 		for _, s := range m.Sources {
 			n += len(s)
 		}
+		if m.Derived == cloudtrail.IPOnly || m.Derived == cloudtrail.TLSProtocol || m.Derived == cloudtrail.TLSVersion {
+			// Each value is parsed (an address, a version), which costs
+			// several key lookups.
+			n += 4
+		}
 		return 2 * n
 	}
 	n := len(m.Path) + len(m.Array)
