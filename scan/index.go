@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"encoding/binary"
-
 	"github.com/valyala/fastjson"
 
 	"github.com/detc/detc/ir"
@@ -10,7 +8,7 @@ import (
 
 // indexKeys are the fields a rule can be indexed by, most selective
 // first, with their raw CloudTrail paths (all plain strings of the record).
-var indexKeys = [...]struct {
+var indexKeys = []struct {
 	field string
 	path  []string
 }{
@@ -37,7 +35,7 @@ var indexDisabled = false
 
 // plainScan, with indexDisabled, is the reference the optimised scan is
 // tested against: every rule compiled plainly (eval.Plain) and run on
-// every event, no candidate cache.
+// every event.
 var plainScan = false
 
 func newRuleIndex(exprs []ir.Expr) *ruleIndex {
@@ -67,20 +65,12 @@ rules:
 
 // candidates appends to dst the rules that may match doc, in rule order.
 func (ix *ruleIndex) candidates(dst []int, doc *fastjson.Value) []int {
-	var vals [len(indexKeys)]*fastjson.Value
-	for k, key := range indexKeys {
-		if len(ix.allOf[k]) > 0 {
-			vals[k] = doc.Get(key.path...)
-		}
-	}
-	return ix.candidatesOf(dst, &vals)
-}
-
-// candidatesOf appends to dst the rules that may match an event whose
-// index keys hold vals (nil where absent), in rule order.
-func (ix *ruleIndex) candidatesOf(dst []int, vals *[len(indexKeys)]*fastjson.Value) []int {
 	dst = append(dst[:0], ix.always...)
-	for k, v := range vals {
+	for k, key := range indexKeys {
+		if len(ix.allOf[k]) == 0 {
+			continue
+		}
+		v := doc.Get(key.path...)
 		switch {
 		case v == nil:
 		case v.Type() == fastjson.TypeString:
@@ -94,63 +84,6 @@ func (ix *ruleIndex) candidatesOf(dst []int, vals *[len(indexKeys)]*fastjson.Val
 		insertionSort(dst)
 	}
 	return dst
-}
-
-// maxCached bounds how many combinations of index values a candidateCache
-// remembers.
-const maxCached = 1 << 14
-
-// candidateCache remembers the candidate rules of each combination of
-// index values seen (event name, source, error code, identity type): a
-// scan meets few combinations, so most events skip the lookups, merge
-// and sort. It belongs to one worker.
-type candidateCache struct {
-	ix   *ruleIndex
-	key  []byte
-	seen map[string][]int
-	tmp  []int
-}
-
-func newCandidateCache(ix *ruleIndex) *candidateCache {
-	return &candidateCache{ix: ix, seen: map[string][]int{}}
-}
-
-// candidates returns the rules that may match doc, in rule order. The
-// slice is shared: the caller must not change it.
-func (c *candidateCache) candidates(doc *fastjson.Value) []int {
-	var vals [len(indexKeys)]*fastjson.Value
-	c.key = c.key[:0]
-	cacheable := true
-	for k, key := range indexKeys {
-		if len(c.ix.allOf[k]) == 0 {
-			continue
-		}
-		v := doc.Get(key.path...)
-		vals[k] = v
-		switch {
-		case v == nil:
-			c.key = append(c.key, 0)
-		case v.Type() == fastjson.TypeString:
-			s := v.GetStringBytes()
-			c.key = append(c.key, 1)
-			c.key = binary.AppendUvarint(c.key, uint64(len(s)))
-			c.key = append(c.key, s...)
-		default:
-			cacheable = false
-		}
-	}
-	if !cacheable {
-		c.tmp = c.ix.candidatesOf(c.tmp, &vals)
-		return c.tmp
-	}
-	if got, ok := c.seen[string(c.key)]; ok {
-		return got
-	}
-	got := c.ix.candidatesOf(nil, &vals)
-	if len(c.seen) < maxCached {
-		c.seen[string(c.key)] = got
-	}
-	return got
 }
 
 func insertionSort(a []int) {

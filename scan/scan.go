@@ -216,7 +216,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{progs: progs, cands: newCandidateCache(ix)}
+			w := worker{progs: progs, ix: ix}
 			for b := range batches {
 				d := w.decode(b)
 				batchPool.Put(b)
@@ -333,7 +333,9 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 			}
 			rec := records[hits[ra.Hit].Seq]
 			all = append(all, ordered{
-				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: rec.raw},
+				// A copy: the record's block of matched records need not
+				// outlive the scan.
+				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: slices.Clip(append([]byte(nil), rec.raw...))},
 				rule:  i, seq: hits[ra.Hit].Seq,
 			})
 			res.PerRule[p.Rule.ID]++
@@ -586,8 +588,27 @@ func skipLine(r io.Reader) ([]byte, error) {
 // worker decodes and evaluates batches with its own parser.
 type worker struct {
 	progs  []*eval.Program
-	cands  *candidateCache
+	ix     *ruleIndex
 	parser fastjson.Parser
+	cands  []int
+	// slab holds copies of matched records, many to an allocation.
+	slab []byte
+}
+
+// slabBytes is the size of the blocks matched records are copied into.
+const slabBytes = 1 << 20
+
+// keep returns a copy of a matched record that outlives the batch.
+func (w *worker) keep(rec []byte) []byte {
+	if len(rec) > slabBytes/4 {
+		return append([]byte(nil), rec...)
+	}
+	if cap(w.slab)-len(w.slab) < len(rec) {
+		w.slab = make([]byte, 0, slabBytes)
+	}
+	start := len(w.slab)
+	w.slab = append(w.slab, rec...)
+	return w.slab[start:len(w.slab):len(w.slab)]
 }
 
 func (w *worker) decode(b *batch) *decoded {
@@ -655,14 +676,9 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if t.After(d.maxTime) {
 		d.maxTime = t
 	}
-	var cands []int
-	if plainScan {
-		cands = w.cands.ix.candidates(nil, doc)
-	} else {
-		cands = w.cands.candidates(doc)
-	}
+	w.cands = w.ix.candidates(w.cands, doc)
 	var hits []hit
-	for _, ri := range cands {
+	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
 			hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
 		}
@@ -670,7 +686,7 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if hits != nil {
 		d.matched = append(d.matched, matchedRecord{
 			seq: recordSeq(b.seq, i), time: t, id: string(doc.GetStringBytes("eventID")),
-			raw: append([]byte(nil), rec...), hits: hits,
+			raw: w.keep(rec), hits: hits,
 		})
 	}
 }

@@ -174,21 +174,22 @@ func (p *Program) termsOf(doc *fastjson.Value) (terms, cards [][]string, ok bool
 }
 
 // valuesOf returns the distinct scalar values of each accessor, as
-// canonical text.
+// canonical text. The lists share one backing array.
 func valuesOf(doc *fastjson.Value, accs []accessor) [][]string {
 	if len(accs) == 0 {
 		return nil
 	}
 	out := make([][]string, len(accs))
+	all := make([]string, 0, len(accs))
 	for i, acc := range accs {
-		var vals []string
+		start := len(all)
 		acc(doc, func(v *fastjson.Value) bool {
-			if s, ok := CanonicalText(v); ok && !slices.Contains(vals, s) {
-				vals = append(vals, s)
+			if b, ok := canonicalText(v); ok && !slices.Contains(all[start:], b2s(b)) {
+				all = append(all, string(b))
 			}
 			return false
 		})
-		out[i] = vals
+		out[i] = all[start:len(all):len(all)]
 	}
 	return out
 }
@@ -202,6 +203,17 @@ func product(lists [][]string) [][]string {
 			out[i] = l[i : i+1 : i+1]
 		}
 		return out
+	}
+	single := true
+	for _, l := range lists {
+		single = single && len(l) == 1
+	}
+	if single { // the next commonest: one value per field, one tuple
+		tuple := make([]string, len(lists))
+		for i, l := range lists {
+			tuple[i] = l[0]
+		}
+		return [][]string{tuple}
 	}
 	out := [][]string{{}}
 	for _, l := range lists {
