@@ -153,7 +153,11 @@ func (m *Matcher) MatchJSON(doc []byte) (bool, error) {
 
 // constString makes an immutable JSON string value for constants of the
 // source profile (event.dataset) and derived values (event.outcome).
+// Arena strings decode themselves on their first Type call, a write: it
+// is made here, before the value is shared between goroutines.
 func constString(s string) *fastjson.Value {
 	var a fastjson.Arena
-	return a.NewString(s)
+	v := a.NewString(s)
+	v.Type()
+	return v
 }
