@@ -65,12 +65,19 @@ rules:
 
 // candidates appends to dst the rules that may match doc, in rule order.
 func (ix *ruleIndex) candidates(dst []int, doc *fastjson.Value) []int {
+	var top topLevel
+	top.read(doc)
+	return ix.candidatesOf(dst, &top)
+}
+
+// candidatesOf is candidates with doc's top-level keys already read.
+func (ix *ruleIndex) candidatesOf(dst []int, top *topLevel) []int {
 	dst = append(dst[:0], ix.always...)
-	for k, key := range indexKeys {
+	for k := range indexKeys {
 		if len(ix.allOf[k]) == 0 {
 			continue
 		}
-		v := doc.Get(key.path...)
+		v := top.indexValue(k)
 		switch {
 		case v == nil:
 		case v.Type() == fastjson.TypeString:
@@ -84,6 +91,64 @@ func (ix *ruleIndex) candidates(dst []int, doc *fastjson.Value) []int {
 		insertionSort(dst)
 	}
 	return dst
+}
+
+// topLevel holds the values of the top-level keys of a record that the
+// scan itself reads (time, id, index keys), found in one pass over the
+// record's keys instead of one linear fastjson lookup per key (a missing
+// errorCode cost two).
+type topLevel struct {
+	time, id, name, source, errorCode, identity *fastjson.Value
+}
+
+// read fills t from doc, a JSON object. Keys are compared unescaped
+// (Object.Visit unescapes them, as Object.Get does) and the first of
+// duplicate keys wins, as with Object.Get.
+func (t *topLevel) read(doc *fastjson.Value) {
+	*t = topLevel{}
+	doc.GetObject().Visit(t.visit)
+}
+
+func (t *topLevel) visit(k []byte, v *fastjson.Value) {
+	var slot **fastjson.Value
+	switch string(k) {
+	case "eventTime":
+		slot = &t.time
+	case "eventID":
+		slot = &t.id
+	case "eventName":
+		slot = &t.name
+	case "eventSource":
+		slot = &t.source
+	case "errorCode":
+		slot = &t.errorCode
+	case "userIdentity":
+		slot = &t.identity
+	default:
+		return
+	}
+	if *slot == nil {
+		*slot = v
+	}
+}
+
+// indexValue returns the value of indexKeys[k] (nil when absent), as
+// doc.Get(indexKeys[k].path...) would.
+func (t *topLevel) indexValue(k int) *fastjson.Value {
+	switch k {
+	case 0:
+		return t.name
+	case 1:
+		return t.source
+	case 2:
+		return t.errorCode
+	case 3:
+		if t.identity == nil || t.identity.Type() != fastjson.TypeObject {
+			return nil
+		}
+		return t.identity.GetObject().Get("type")
+	}
+	panic("scan: no such index key")
 }
 
 func insertionSort(a []int) {

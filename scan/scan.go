@@ -591,6 +591,8 @@ type worker struct {
 	ix     *ruleIndex
 	parser fastjson.Parser
 	cands  []int
+	// top holds the current record's top-level keys the scan reads.
+	top topLevel
 	// slab holds copies of matched records, many to an allocation.
 	slab []byte
 }
@@ -664,7 +666,8 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})
 		return
 	}
-	t, err := eventTime(doc)
+	w.top.read(doc)
+	t, err := eventTimeOf(w.top.time)
 	if err != nil {
 		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})
 		return
@@ -676,7 +679,7 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if t.After(d.maxTime) {
 		d.maxTime = t
 	}
-	w.cands = w.ix.candidates(w.cands, doc)
+	w.cands = w.ix.candidatesOf(w.cands, &w.top)
 	var hits []hit
 	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
@@ -685,7 +688,7 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	}
 	if hits != nil {
 		d.matched = append(d.matched, matchedRecord{
-			seq: recordSeq(b.seq, i), time: t, id: string(doc.GetStringBytes("eventID")),
+			seq: recordSeq(b.seq, i), time: t, id: string(w.top.id.GetStringBytes()),
 			raw: w.keep(rec), hits: hits,
 		})
 	}
@@ -693,7 +696,13 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 
 // eventTime reads a raw record's eventTime.
 func eventTime(doc *fastjson.Value) (time.Time, error) {
-	s := doc.GetStringBytes("eventTime")
+	return eventTimeOf(doc.Get("eventTime"))
+}
+
+// eventTimeOf reads the value of a raw record's eventTime key (nil when
+// absent).
+func eventTimeOf(v *fastjson.Value) (time.Time, error) {
+	s := v.GetStringBytes()
 	if len(s) == 0 {
 		return time.Time{}, errors.New("no eventTime")
 	}
