@@ -217,6 +217,9 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			w := worker{progs: progs, ix: ix}
+			if !plainScan {
+				w.useLookups(kept, evalOpts)
+			}
 			for b := range batches {
 				d := w.decode(b)
 				batchPool.Put(b)
@@ -593,8 +596,28 @@ type worker struct {
 	cands  []int
 	// top holds the current record's top-level keys the scan reads.
 	top topLevel
+	// lk memoizes the key paths progs read in the current record; progs
+	// are then the worker's own (see eval.Lookups).
+	lk *eval.Lookups
 	// slab holds copies of matched records, many to an allocation.
 	slab []byte
+}
+
+// useLookups compiles the worker's own programs for rules, reading the
+// record's key paths through one memo per record. Should a rule not
+// compile again, the worker keeps the shared programs.
+func (w *worker) useLookups(rules []*ir.Rule, opts []eval.Option) {
+	lk := eval.NewLookups()
+	opts = append(opts[:len(opts):len(opts)], eval.WithLookups(lk))
+	progs := make([]*eval.Program, len(rules))
+	for i, r := range rules {
+		p, err := eval.NewProgram(r, opts...)
+		if err != nil {
+			return
+		}
+		progs[i] = p
+	}
+	w.progs, w.lk = progs, lk
 }
 
 // slabBytes is the size of the blocks matched records are copied into.
@@ -659,6 +682,9 @@ func (w *worker) decode(b *batch) *decoded {
 // record decodes one record and runs the rules that may match it.
 func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	doc, err := w.parser.ParseBytes(rec)
+	if w.lk != nil {
+		w.lk.Reset(doc)
+	}
 	if err == nil && doc.Type() != fastjson.TypeObject {
 		err = errors.New("not a JSON object")
 	}

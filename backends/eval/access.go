@@ -83,9 +83,29 @@ func (p *ecsPath) walk(v *fastjson.Value, i int, visit visitor) bool {
 // and empty-string values, it yields neither.
 type rawPath struct {
 	segs []string
+	// lk, when set, memoizes the path's lookups (ids) in the record being
+	// matched.
+	lk  *Lookups
+	ids []int32
+}
+
+// newRawPath returns the accessor of segs, read through lk if it is set.
+func newRawPath(segs []string, lk *Lookups) rawPath {
+	p := rawPath{segs: segs, lk: lk}
+	if lk != nil {
+		p.ids = lk.path(segs)
+	}
+	return p
 }
 
 func (p rawPath) access(doc *fastjson.Value, visit visitor) bool {
+	if p.lk != nil && doc == p.lk.doc {
+		v, i := p.lk.walk(p.ids)
+		if v == nil {
+			return false
+		}
+		return walkRaw(v, p.segs[i:], visit)
+	}
 	return walkRaw(doc, p.segs, visit)
 }
 

@@ -53,7 +53,7 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 	if m.TimeDependent() {
 		rc := c
 		rc.relax = true
-		cp := compiler{cfg: rc, res: resolverFor(c.form), relax: true}
+		cp := compiler{cfg: rc, res: resolverFor(c), relax: true}
 		pred, err := cp.compile(rule.Expr)
 		if err != nil {
 			return nil, err
@@ -70,7 +70,7 @@ func NewProgram(rule *ir.Rule, opts ...Option) (*Program, error) {
 	if p.interval, err = ir.ParseInterval(iv); err != nil {
 		return nil, err
 	}
-	res := resolverFor(c.form)
+	res := resolverFor(c)
 	var fields []string
 	switch rule.Type {
 	case ir.NewTerms:

@@ -32,9 +32,9 @@ type resolver interface {
 	dropEmpty() bool
 }
 
-func resolverFor(f Form) resolver {
-	if f == RawCloudTrail {
-		return rawResolver{}
+func resolverFor(c config) resolver {
+	if c.form == RawCloudTrail {
+		return rawResolver{lk: c.lookups}
 	}
 	return ecsResolver{prefix: ""}
 }
@@ -260,7 +260,7 @@ func (c *compiler) fuseKeywordTerm(e *ir.Term, general predicate) predicate {
 	if !ok {
 		return general
 	}
-	return fusedPath(segs, keywordTest(e.Value), general)
+	return fusedPath(segs, keywordTest(e.Value), general, c.cfg.lookups)
 }
 
 // keywordTest compares a keyword's string with a term's value.
@@ -275,15 +275,30 @@ func keywordTest(v ir.Value) func([]byte) bool {
 // fusedPath walks a plain raw path and tests the non-empty string found
 // there; anything but an object on the way or a string at the end goes to
 // general, and a missing key is false.
-func fusedPath(segs []string, test func([]byte) bool, general predicate) predicate {
+// With lk, the path is read through it (see Lookups).
+func fusedPath(segs []string, test func([]byte) bool, general predicate, lk *Lookups) predicate {
+	var ids []int32
+	if lk != nil {
+		ids = lk.path(segs)
+	}
 	return func(d *fastjson.Value) bool {
 		v := d
-		for _, s := range segs {
-			if v.Type() != fastjson.TypeObject {
+		if lk != nil && d == lk.doc {
+			var i int
+			if v, i = lk.walk(ids); v == nil {
+				return false
+			}
+			if i < len(segs) {
 				return general(d)
 			}
-			if v = v.GetObject().Get(s); v == nil {
-				return false
+		} else {
+			for _, s := range segs {
+				if v.Type() != fastjson.TypeObject {
+					return general(d)
+				}
+				if v = v.GetObject().Get(s); v == nil {
+					return false
+				}
 			}
 		}
 		if v.Type() != fastjson.TypeString {
@@ -395,7 +410,7 @@ func (c *compiler) fuseKeywordTerms(members []int, es []ir.Expr, general predica
 			exact = append(exact, v.Text)
 		}
 	}
-	return fusedPath(segs, anyOf(exact, patterns), general)
+	return fusedPath(segs, anyOf(exact, patterns), general, c.cfg.lookups)
 }
 
 // anyOf tests a string against exact values and wildcard patterns.

@@ -64,6 +64,8 @@ type config struct {
 	now   time.Time
 	relax bool
 	plain bool
+	// lookups, when set, memoizes the raw key paths of one record.
+	lookups *Lookups
 }
 
 // Option configures Compile and the rule executions.
@@ -109,7 +111,7 @@ type predicate func(doc *fastjson.Value) bool
 // prefix/suffix/contains checks.
 func Compile(e ir.Expr, opts ...Option) (*Matcher, error) {
 	c := newConfig(opts)
-	cp := compiler{cfg: c, res: resolverFor(c.form), relax: c.relax}
+	cp := compiler{cfg: c, res: resolverFor(c), relax: c.relax}
 	p, err := cp.compile(e)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,9 @@ type rawResolver struct {
 	// inside, when set, resolves fields relative to one element of a
 	// nested array.
 	inside *rawNested
+	// lk, when set, memoizes key paths read from the record (not from
+	// the elements a nested query reads).
+	lk *Lookups
 }
 
 // rawNested is the context of a nested query on raw records: the ECS path,
@@ -41,7 +44,7 @@ func (r rawResolver) field(name string) (accessor, int, bool, error) {
 	if err != nil {
 		return nil, 0, false, err
 	}
-	acc, err := mappingAccessor(m)
+	acc, err := mappingAccessor(m, r.lk)
 	return acc, mappingCost(m), m.Kind == cloudtrail.Constant, err
 }
 
@@ -91,7 +94,7 @@ func (r rawResolver) pattern(name string) (accessor, error) {
 		if err != nil {
 			continue // fields the source cannot produce never hold a value
 		}
-		acc, err := mappingAccessor(m)
+		acc, err := mappingAccessor(m, r.lk)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +115,7 @@ func (r rawResolver) nested(path string) (accessor, resolver, error) {
 		return nil, nil, fmt.Errorf("nested query %s inside another nested query is not supported on raw CloudTrail records", path)
 	}
 	if m, err := cloudtrail.Resolve(path); err == nil && m.Kind == cloudtrail.Direct && m.Flattened && len(m.Array) == 0 {
-		acc, err := mappingAccessor(m)
+		acc, err := mappingAccessor(m, r.lk)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -127,7 +130,7 @@ func (r rawResolver) nested(path string) (accessor, resolver, error) {
 		if err != nil || len(m.Array) == 0 {
 			continue
 		}
-		arr := rawPath{segs: m.Array}
+		arr := newRawPath(m.Array, r.lk)
 		return arr.access, rawResolver{inside: &rawNested{path: path, array: m.Array}}, nil
 	}
 	return nil, nil, fmt.Errorf("nested path %s is not an array of objects of raw CloudTrail", path)
@@ -176,19 +179,34 @@ func constFalse() *fastjson.Value {
 	return a.NewFalse()
 }
 
-// mappingAccessor compiles one mapping of the source profile.
-func mappingAccessor(m cloudtrail.Mapping) (accessor, error) {
-	acc, err := mappingAccessorAny(m)
+// mappingAccessor compiles one mapping of the source profile, reading the
+// record's key paths through lk if it is set.
+func mappingAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
+	acc, err := mappingAccessorAny(m, lk)
 	if err != nil || m.EventName == "" {
 		return acc, err
 	}
 	want := m.EventName
+	if lk != nil {
+		ids := lk.path([]string{"eventName"})
+		return func(doc *fastjson.Value, visit visitor) bool {
+			var name []byte
+			if doc == lk.doc {
+				if v, i := lk.walk(ids); i == 1 && v != nil {
+					name = v.GetStringBytes()
+				}
+			} else {
+				name = doc.GetStringBytes("eventName")
+			}
+			return b2s(name) == want && acc(doc, visit)
+		}, nil
+	}
 	return func(doc *fastjson.Value, visit visitor) bool {
 		return b2s(doc.GetStringBytes("eventName")) == want && acc(doc, visit)
 	}, nil
 }
 
-func mappingAccessorAny(m cloudtrail.Mapping) (accessor, error) {
+func mappingAccessorAny(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 	switch m.Kind {
 	case cloudtrail.Constant:
 		v := constString(m.Constant)
@@ -199,28 +217,30 @@ func mappingAccessorAny(m cloudtrail.Mapping) (accessor, error) {
 			p := newECSPath(strings.Join(m.Path, "."))
 			p.dropEmpty = true
 			inner = p.access
+		} else if len(m.Array) == 0 {
+			inner = newRawPath(m.Path, lk).access
 		} else {
-			inner = rawPath{segs: m.Path}.access
+			inner = rawPath{segs: m.Path}.access // read from elements
 		}
 		if len(m.Array) == 0 {
 			return inner, nil
 		}
-		arr := rawPath{segs: m.Array}
+		arr := newRawPath(m.Array, lk)
 		return func(doc *fastjson.Value, visit visitor) bool {
 			return arr.access(doc, func(el *fastjson.Value) bool {
 				return el.Type() == fastjson.TypeObject && inner(el, visit)
 			})
 		}, nil
 	case cloudtrail.Derived:
-		return derivedAccessor(m)
+		return derivedAccessor(m, lk)
 	}
 	return nil, fmt.Errorf("field %s cannot be produced from raw CloudTrail: %s", m.Field, m.Reason)
 }
 
 // scalars calls visit with the scalar values at path (objects skipped) and
 // reports whether there was any, and whether visit returned true.
-func scalars(doc *fastjson.Value, path []string, visit visitor) (any, stop bool) {
-	stop = walkRaw(doc, path, func(v *fastjson.Value) bool {
+func scalars(doc *fastjson.Value, path rawPath, visit visitor) (any, stop bool) {
+	stop = path.access(doc, func(v *fastjson.Value) bool {
 		if t := v.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
 			return false
 		}
@@ -231,8 +251,8 @@ func scalars(doc *fastjson.Value, path []string, visit visitor) (any, stop bool)
 }
 
 // present reports whether path holds a non-empty scalar somewhere under it.
-func present(doc *fastjson.Value, path []string) bool {
-	return walkRaw(doc, path, func(v *fastjson.Value) bool {
+func present(doc *fastjson.Value, path rawPath) bool {
+	return path.access(doc, func(v *fastjson.Value) bool {
 		if v.Type() == fastjson.TypeObject {
 			return visitLeaves(v, true, func(*fastjson.Value) bool { return true })
 		}
@@ -240,13 +260,16 @@ func present(doc *fastjson.Value, path []string) bool {
 	})
 }
 
-func derivedAccessor(m cloudtrail.Mapping) (accessor, error) {
-	src := m.Sources
+func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
+	src := make([]rawPath, len(m.Sources))
+	for i, s := range m.Sources {
+		src[i] = newRawPath(s, lk)
+	}
 	switch m.Derived {
 	case cloudtrail.Outcome:
 		return func(doc *fastjson.Value, visit visitor) bool {
 			var login *fastjson.Value
-			walkRaw(doc, src[2], func(v *fastjson.Value) bool {
+			src[2].access(doc, func(v *fastjson.Value) bool {
 				if v.Type() == fastjson.TypeString {
 					login = v
 					return true
