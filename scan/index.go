@@ -3,6 +3,8 @@ package scan
 import (
 	"github.com/valyala/fastjson"
 
+	"github.com/detc/detc/backends/eval"
+
 	"github.com/detc/detc/ir"
 )
 
@@ -99,6 +101,31 @@ func (ix *ruleIndex) candidatesOf(dst []int, top *topLevel) []int {
 // errorCode cost two).
 type topLevel struct {
 	time, id, name, source, errorCode, identity *fastjson.Value
+	// identityType is userIdentity.type when haveType is set.
+	identityType *fastjson.Value
+	haveType     bool
+}
+
+// topPaths are the key paths topLevel reads, registered in a worker's
+// eval.Lookups so that the rules share its lookups.
+type topPaths struct {
+	time, id, name, source, errorCode, identityType eval.LookupPath
+}
+
+func newTopPaths(lk *eval.Lookups) *topPaths {
+	return &topPaths{
+		time: lk.Path("eventTime"), id: lk.Path("eventID"), name: lk.Path("eventName"),
+		source: lk.Path("eventSource"), errorCode: lk.Path("errorCode"), identityType: lk.Path("userIdentity", "type"),
+	}
+}
+
+// readLookups fills t through lk, reset to the record.
+func (t *topLevel) readLookups(lk *eval.Lookups, p *topPaths) {
+	*t = topLevel{
+		time: lk.Value(p.time), id: lk.Value(p.id), name: lk.Value(p.name),
+		source: lk.Value(p.source), errorCode: lk.Value(p.errorCode), identityType: lk.Value(p.identityType),
+		haveType: true,
+	}
 }
 
 // read fills t from doc, a JSON object. Keys are compared unescaped
@@ -143,6 +170,9 @@ func (t *topLevel) indexValue(k int) *fastjson.Value {
 	case 2:
 		return t.errorCode
 	case 3:
+		if t.haveType {
+			return t.identityType
+		}
 		if t.identity == nil || t.identity.Type() != fastjson.TypeObject {
 			return nil
 		}

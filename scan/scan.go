@@ -189,8 +189,18 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	if plainScan {
 		evalOpts = append(evalOpts, eval.Plain())
 	}
+	// The first worker runs the shared programs, compiled with its memo
+	// of key lookups; the others compile their own (see worker.lk). The
+	// replay after the workers are done reads other documents, which a
+	// memo never answers for.
+	var firstLookups *eval.Lookups
+	sharedOpts := evalOpts
+	if !plainScan {
+		firstLookups = eval.NewLookups()
+		sharedOpts = append(evalOpts[:len(evalOpts):len(evalOpts)], eval.WithLookups(firstLookups))
+	}
 	for _, r := range rules {
-		p, err := eval.NewProgram(r, evalOpts...)
+		p, err := eval.NewProgram(r, sharedOpts...)
 		if err != nil {
 			res.Skipped = append(res.Skipped, SkippedRule{Rule: r, Err: err})
 			continue
@@ -212,12 +222,12 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	batches := make(chan *batch, 2*workers)
 	results := make(chan *decoded, 2*workers)
 	var wg sync.WaitGroup
-	for range workers {
+	for n := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{progs: progs, ix: ix}
-			if !plainScan {
+			w := worker{progs: progs, ix: ix, lk: firstLookups}
+			if n > 0 && !plainScan {
 				w.useLookups(kept, evalOpts)
 			}
 			for b := range batches {
@@ -599,25 +609,34 @@ type worker struct {
 	// lk memoizes the key paths progs read in the current record; progs
 	// are then the worker's own (see eval.Lookups).
 	lk *eval.Lookups
+	// paths are topLevel's key paths in lk.
+	paths *topPaths
 	// slab holds copies of matched records, many to an allocation.
 	slab []byte
 }
 
-// useLookups compiles the worker's own programs for rules, reading the
-// record's key paths through one memo per record. Should a rule not
-// compile again, the worker keeps the shared programs.
+// useLookups compiles the worker's own programs for rules (which all
+// compiled with opts), reading the record's key paths through its own memo
+// (the shared programs use the first worker's). Should a rule not compile
+// with the memo, the worker's programs go without.
 func (w *worker) useLookups(rules []*ir.Rule, opts []eval.Option) {
 	lk := eval.NewLookups()
-	opts = append(opts[:len(opts):len(opts)], eval.WithLookups(lk))
-	progs := make([]*eval.Program, len(rules))
+	withLookups := append(opts[:len(opts):len(opts)], eval.WithLookups(lk))
+	w.progs, w.lk = make([]*eval.Program, len(rules)), lk
 	for i, r := range rules {
-		p, err := eval.NewProgram(r, opts...)
+		p, err := eval.NewProgram(r, withLookups...)
 		if err != nil {
-			return
+			break
 		}
-		progs[i] = p
+		w.progs[i] = p
 	}
-	w.progs, w.lk = progs, lk
+	if len(rules) == 0 || w.progs[len(rules)-1] != nil {
+		return
+	}
+	w.lk = nil
+	for i, r := range rules {
+		w.progs[i], _ = eval.NewProgram(r, opts...)
+	}
 }
 
 // slabBytes is the size of the blocks matched records are copied into.
@@ -692,7 +711,14 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})
 		return
 	}
-	w.top.read(doc)
+	if w.lk != nil {
+		if w.paths == nil {
+			w.paths = newTopPaths(w.lk)
+		}
+		w.top.readLookups(w.lk, w.paths)
+	} else {
+		w.top.read(doc)
+	}
 	t, err := eventTimeOf(w.top.time)
 	if err != nil {
 		d.bad = append(d.bad, cloudtrail.BadRecord{File: b.file, Line: line, Err: err})

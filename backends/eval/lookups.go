@@ -94,3 +94,19 @@ func (l *Lookups) walk(ids []int32) (*fastjson.Value, int) {
 	}
 	return v, len(ids)
 }
+
+// LookupPath is a key path registered in a Lookups.
+type LookupPath []int32
+
+// Path registers the key path segs, before the Lookups is used.
+func (l *Lookups) Path(segs ...string) LookupPath { return l.path(segs) }
+
+// Value returns the value at p in the document l was last reset to, as
+// doc.Get(segs...) would for keys that are not array indexes: nil when a
+// key is missing or a value on the way is not an object.
+func (l *Lookups) Value(p LookupPath) *fastjson.Value {
+	if v, i := l.walk(p); i == len(p) {
+		return v
+	}
+	return nil
+}
