@@ -119,10 +119,11 @@ func newTopPaths(lk *eval.Lookups) *topPaths {
 	}
 }
 
-// readLookups fills t through lk, reset to the record.
+// readLookups fills t through lk, reset to the record, but for the id
+// (see eventID).
 func (t *topLevel) readLookups(lk *eval.Lookups, p *topPaths) {
 	*t = topLevel{
-		time: lk.Value(p.time), id: lk.Value(p.id), name: lk.Value(p.name),
+		time: lk.Value(p.time), name: lk.Value(p.name),
 		source: lk.Value(p.source), errorCode: lk.Value(p.errorCode), identityType: lk.Value(p.identityType),
 		haveType: true,
 	}

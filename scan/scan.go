@@ -611,6 +611,8 @@ type worker struct {
 	lk *eval.Lookups
 	// paths are topLevel's key paths in lk.
 	paths *topPaths
+	// hits is the current record's, reused from record to record.
+	hits []hit
 	// slab holds copies of matched records, many to an allocation.
 	slab []byte
 }
@@ -732,15 +734,20 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 		d.maxTime = t
 	}
 	w.cands = w.ix.candidatesOf(w.cands, &w.top)
-	var hits []hit
+	w.hits = w.hits[:0]
 	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
-			hits = append(hits, hit{rule: ri, terms: terms, cards: cards})
+			w.hits = append(w.hits, hit{rule: ri, terms: terms, cards: cards})
 		}
 	}
-	if hits != nil {
+	if len(w.hits) > 0 {
+		hits := append([]hit(nil), w.hits...)
+		id := w.top.id
+		if w.lk != nil {
+			id = w.lk.Value(w.paths.id)
+		}
 		d.matched = append(d.matched, matchedRecord{
-			seq: recordSeq(b.seq, i), time: t, id: string(w.top.id.GetStringBytes()),
+			seq: recordSeq(b.seq, i), time: t, id: string(id.GetStringBytes()),
 			raw: w.keep(rec), hits: hits,
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/detc/detc/ir"
@@ -174,24 +175,75 @@ func (p *Program) termsOf(doc *fastjson.Value) (terms, cards [][]string, ok bool
 }
 
 // valuesOf returns the distinct scalar values of each accessor, as
-// canonical text. The lists share one backing array.
+// canonical text. The lists share one backing array, and the strings one
+// allocation.
 func valuesOf(doc *fastjson.Value, accs []accessor) [][]string {
 	if len(accs) == 0 {
 		return nil
 	}
-	out := make([][]string, len(accs))
-	all := make([]string, 0, len(accs))
-	for i, acc := range accs {
-		start := len(all)
-		acc(doc, func(v *fastjson.Value) bool {
-			if b, ok := canonicalText(v); ok && !slices.Contains(all[start:], b2s(b)) {
-				all = append(all, string(b))
-			}
-			return false
-		})
-		out[i] = all[start:len(all):len(all)]
+	c := collectors.Get().(*valueCollector)
+	c.buf, c.ends, c.bounds = c.buf[:0], c.ends[:0], c.bounds[:0]
+	for _, acc := range accs {
+		c.from = len(c.ends)
+		c.bounds = append(c.bounds, c.from)
+		acc(doc, c.visit)
 	}
+	text := string(c.buf)
+	all := make([]string, len(c.ends))
+	start := 0
+	for i, end := range c.ends {
+		all[i] = text[start:end]
+		start = end
+	}
+	out := make([][]string, len(accs))
+	for i, lo := range c.bounds {
+		hi := len(all)
+		if i+1 < len(c.bounds) {
+			hi = c.bounds[i+1]
+		}
+		out[i] = all[lo:hi:hi]
+	}
+	collectors.Put(c)
 	return out
+}
+
+// valueCollector gathers valuesOf's values as bytes: value i is
+// buf[ends[i-1]:ends[i]], the current accessor's values start at from, and
+// bounds holds where each accessor's values start.
+type valueCollector struct {
+	buf          []byte
+	ends, bounds []int
+	from         int
+	// visit is add, bound once.
+	visit visitor
+}
+
+var collectors = sync.Pool{New: func() any {
+	c := &valueCollector{}
+	c.visit = c.add
+	return c
+}}
+
+// add appends v's canonical text unless the current accessor already has
+// it.
+func (c *valueCollector) add(v *fastjson.Value) bool {
+	b, ok := canonicalText(v)
+	if !ok {
+		return false
+	}
+	start := 0
+	if c.from > 0 {
+		start = c.ends[c.from-1]
+	}
+	for _, end := range c.ends[c.from:] {
+		if b2s(c.buf[start:end]) == b2s(b) {
+			return false
+		}
+		start = end
+	}
+	c.buf = append(c.buf, b...)
+	c.ends = append(c.ends, len(c.buf))
+	return false
 }
 
 // product returns every tuple taking one value of each list.
