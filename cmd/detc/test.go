@@ -3,10 +3,8 @@ package main
 import (
 	"encoding/xml"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -131,7 +129,7 @@ func runTests(env *runEnv, paths []string, junitPath string, verbose bool) int {
 	fmt.Fprintf(env.Stdout, "%d passed, %d failed: %s × %d engines (%s), %s without tests\n",
 		cases-failed, failed, plural(cases, "case"), len(engines), strings.Join(names, ", "), plural(untested, "rule"))
 	if junitPath != "" {
-		if err := writeJUnit(junitPath, all, engines); err != nil {
+		if err := writeJUnit(junitPath, all); err != nil {
 			fmt.Fprintln(env.Stderr, "detc test:", err)
 			return exitFail
 		}
@@ -179,7 +177,7 @@ func ghEscape(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-func writeJUnit(path string, all []ruleTests, engines []prove.Engine) error {
+func writeJUnit(path string, all []ruleTests) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
 		Text    string `xml:",chardata"`
@@ -223,9 +221,5 @@ func writeJUnit(path string, all []ruleTests, engines []prove.Engine) error {
 	if err != nil {
 		return err
 	}
-	_ = engines
 	return compile.WriteFileAtomic(path, append([]byte(xml.Header), append(b, '\n')...))
 }
-
-var _ = io.Discard
-var _ = time.Now
