@@ -249,6 +249,11 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	for d := range results {
 		outs = append(outs, d)
 	}
+	if firstLookups != nil {
+		// The workers are done: the replay's documents are read directly
+		// (nil is no document).
+		firstLookups.Reset(nil)
+	}
 	if readErr != nil {
 		return nil, readErr
 	}
