@@ -611,8 +611,9 @@ type worker struct {
 	cands  []int
 	// top holds the current record's top-level keys the scan reads.
 	top topLevel
-	// lk memoizes the key paths progs read in the current record; progs
-	// are then the worker's own (see eval.Lookups).
+	// lk memoizes the key paths progs read in the current record: progs
+	// were compiled with it, and no other worker uses it (see
+	// eval.Lookups). Nil for the plain reference scan.
 	lk *eval.Lookups
 	// paths are topLevel's key paths in lk.
 	paths *topPaths
