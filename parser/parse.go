@@ -36,26 +36,25 @@ func Parse(query string) (*Query, error) {
 
 func toPos(p lexer.Position) Pos { return Pos{Offset: p.Offset, Line: p.Line, Col: p.Column} }
 
-func (g *gOr) expr() Expr {
-	if len(g.X) == 1 {
-		return g.X[0].expr()
+// join builds the tree of an and/or level of the grammar: a single operand
+// stands for itself, several become one node made by mk.
+func join[T interface{ expr() Expr }](operands []T, mk func([]Expr) Expr) Expr {
+	if len(operands) == 1 {
+		return operands[0].expr()
 	}
-	xs := make([]Expr, len(g.X))
-	for i, x := range g.X {
+	xs := make([]Expr, len(operands))
+	for i, x := range operands {
 		xs[i] = x.expr()
 	}
-	return &Or{Pos: xs[0].Position(), X: xs}
+	return mk(xs)
+}
+
+func (g *gOr) expr() Expr {
+	return join(g.X, func(xs []Expr) Expr { return &Or{Pos: xs[0].Position(), X: xs} })
 }
 
 func (g *gAnd) expr() Expr {
-	if len(g.X) == 1 {
-		return g.X[0].expr()
-	}
-	xs := make([]Expr, len(g.X))
-	for i, x := range g.X {
-		xs[i] = x.expr()
-	}
-	return &And{Pos: xs[0].Position(), X: xs}
+	return join(g.X, func(xs []Expr) Expr { return &And{Pos: xs[0].Position(), X: xs} })
 }
 
 func (g *gNot) expr() Expr {
@@ -88,25 +87,11 @@ func (g *gExpr) expr() Expr {
 }
 
 func (g *gOrValues) expr() Expr {
-	if len(g.X) == 1 {
-		return g.X[0].expr()
-	}
-	xs := make([]Expr, len(g.X))
-	for i, x := range g.X {
-		xs[i] = x.expr()
-	}
-	return &Or{Pos: xs[0].Position(), X: xs}
+	return join(g.X, func(xs []Expr) Expr { return &Or{Pos: xs[0].Position(), X: xs} })
 }
 
 func (g *gAndValues) expr() Expr {
-	if len(g.X) == 1 {
-		return g.X[0].expr()
-	}
-	xs := make([]Expr, len(g.X))
-	for i, x := range g.X {
-		xs[i] = x.expr()
-	}
-	return &And{Pos: xs[0].Position(), X: xs}
+	return join(g.X, func(xs []Expr) Expr { return &And{Pos: xs[0].Position(), X: xs} })
 }
 
 func (g *gNotValues) expr() Expr {
