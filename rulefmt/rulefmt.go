@@ -73,6 +73,35 @@ var subKeyOrder = map[string][]string{
 // IR) and hold every comment of the input, else it returns an error and
 // the file should be left alone.
 func Format(src []byte, opts Options) (Result, error) {
+	res, err := formatOnce(src, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	// yaml.v3 can attach a comment differently when it reads the output
+	// back (a blank line appears before a foot comment, say), so the
+	// output is formatted again until it stops changing: Format(Format(x))
+	// == Format(x) by construction.
+	for range maxPasses {
+		again, err := formatOnce(res.Out, opts)
+		if err != nil {
+			return Result{}, fmt.Errorf("the formatted file is refused on a second pass, left alone: %w", err)
+		}
+		if bytes.Equal(again.Out, res.Out) {
+			if err := verify(src, res.Out); err != nil {
+				return Result{}, fmt.Errorf("formatting would change the file's meaning, left alone: %w", err)
+			}
+			return res, nil
+		}
+		res.Out = again.Out
+	}
+	return Result{}, errors.New("formatting does not settle (yaml.v3 moves a comment on every pass), left alone")
+}
+
+// maxPasses bounds how often Format re-formats its own output.
+const maxPasses = 4
+
+// formatOnce is one formatting pass.
+func formatOnce(src []byte, opts Options) (Result, error) {
 	width := opts.Width
 	if width <= 0 {
 		width = DefaultWidth
