@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ Examples:
 			}
 			errs, warns := summary(diags)
 			fmt.Fprintf(env.Stderr, "compiled %s for %s into %s/ (%s): %s, %s\n",
-				plural(len(rules), "rule"), strings.Join(targets, ", "), outDir, plural(len(files), "file"),
+				plural(len(rules), "rule"), strings.Join(targets, ", "), filepath.Clean(outDir), plural(len(files), "file"),
 				plural(errs, "error"), plural(warns, "warning"))
 			if errs > 0 {
 				return exitFail
