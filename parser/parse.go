@@ -64,10 +64,15 @@ func (g *gNot) expr() Expr {
 	} else {
 		x = g.Expr.expr()
 	}
-	if g.Not != nil {
-		return &Not{Pos: toPos(g.Not.tok.Pos), X: x}
+	return negate(g.Not, x)
+}
+
+// negate wraps x in a Not when the optional `not` keyword was present.
+func negate(not *gKeyword, x Expr) Expr {
+	if not == nil {
+		return x
 	}
-	return x
+	return &Not{Pos: toPos(not.tok.Pos), X: x}
 }
 
 func (g *gExpr) expr() Expr {
@@ -101,10 +106,7 @@ func (g *gNotValues) expr() Expr {
 	} else {
 		x = g.Value.literal()
 	}
-	if g.Not != nil {
-		return &Not{Pos: toPos(g.Not.tok.Pos), X: x}
-	}
-	return x
+	return negate(g.Not, x)
 }
 
 func (g *gLiteral) literal() *Literal {
