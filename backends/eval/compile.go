@@ -125,7 +125,24 @@ func (c *compiler) compile(e ir.Expr) (predicate, error) {
 	return n.p, nil
 }
 
+// node compiles e; a sub-expression shared with other rules (see
+// Lookups.Expect) answers from the record's memo after its first
+// evaluation.
 func (c *compiler) node(e ir.Expr) (node, error) {
+	n, err := c.nodeOf(e)
+	if err != nil || n.konst != 0 || c.cfg.lookups == nil || c.cfg.plain {
+		return n, err
+	}
+	if raw, ok := c.res.(rawResolver); !ok || raw.inside != nil {
+		return n, nil
+	}
+	if id, ok := c.cfg.lookups.shared(e); ok {
+		n.p = c.cfg.lookups.memoize(id, n.p)
+	}
+	return n, nil
+}
+
+func (c *compiler) nodeOf(e ir.Expr) (node, error) {
 	switch e := e.(type) {
 	case *ir.MatchAll:
 		return alwaysTrue, nil

@@ -1,6 +1,9 @@
 package eval
 
-import "github.com/valyala/fastjson"
+import (
+	"github.com/detc/detc/ir"
+	"github.com/valyala/fastjson"
+)
 
 // Lookups memoizes, for the one raw record being matched, where the plain
 // key paths of the raw CloudTrail mappings lead: every rule that reads
@@ -18,6 +21,12 @@ type Lookups struct {
 	gen   uint32
 	ids   map[lookupKey]int32
 	nodes []lookupNode
+	// seen counts shareable sub-expressions (Expect); slots and memo
+	// hold the results of those seen more than once (see shared.go).
+	seen  map[string]int
+	keys  map[ir.Expr]string // the expected expressions' keys
+	slots map[string]int32
+	memo  []memoSlot
 }
 
 type lookupKey struct {
@@ -49,6 +58,9 @@ func (l *Lookups) Reset(doc *fastjson.Value) {
 	if l.gen == 0 { // wrapped: no node may look current by accident
 		for i := range l.nodes {
 			l.nodes[i].gen = 0
+		}
+		for i := range l.memo {
+			l.memo[i].gen = 0
 		}
 		l.gen = 1
 	}
