@@ -226,7 +226,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{progs: progs, ix: ix, lk: firstLookups}
+			w := worker{progs: progs, ix: ix, lk: firstLookups, cover: coverages(progs)}
 			if n > 0 && !plainScan {
 				w.useLookups(kept, evalOpts)
 			}
@@ -350,6 +350,10 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 				continue
 			}
 			rec := records[hits[ra.Hit].Seq]
+			if rec.raw == nil {
+				// eval.Coverage proved this hit could not alert.
+				return nil, fmt.Errorf("rule %s alerted on an event the scan did not keep (a covered new_terms hit): this is a bug in detc", p.Rule.ID)
+			}
 			all = append(all, ordered{
 				// A copy: the record's block of matched records need not
 				// outlive the scan.
@@ -617,6 +621,10 @@ type worker struct {
 	lk *eval.Lookups
 	// paths are topLevel's key paths in lk.
 	paths *topPaths
+	// cover, for new_terms rules with a cover span, tells the hits that
+	// can never alert (eval.Coverage): a record with only such hits is
+	// not kept, its hits carry only times and terms to the replay.
+	cover []*eval.Coverage
 	// hits is the current record's, reused from record to record.
 	hits []hit
 	// slab holds copies of matched records, many to an allocation.
@@ -741,22 +749,43 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	}
 	w.cands = w.ix.candidatesOf(w.cands, &w.top)
 	w.hits = w.hits[:0]
+	needed := false
 	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
 			w.hits = append(w.hits, hit{rule: ri, terms: terms, cards: cards})
+			if c := w.cover[ri]; c == nil || !c.Add(t, terms) {
+				needed = true
+			}
 		}
 	}
-	if len(w.hits) > 0 {
-		hits := append([]hit(nil), w.hits...)
+	if len(w.hits) == 0 {
+		return
+	}
+	m := matchedRecord{seq: recordSeq(b.seq, i), time: t, hits: append([]hit(nil), w.hits...)}
+	if needed {
 		id := w.top.id
 		if w.lk != nil {
 			id = w.lk.Value(w.paths.id)
 		}
-		d.matched = append(d.matched, matchedRecord{
-			seq: recordSeq(b.seq, i), time: t, id: string(id.GetStringBytes()),
-			raw: w.keep(rec), hits: hits,
-		})
+		m.id, m.raw = string(id.GetStringBytes()), w.keep(rec)
 	}
+	d.matched = append(d.matched, m)
+}
+
+// coverages returns a tracker of covered hits for each new_terms program
+// that has a cover span (see eval.Coverage), nil for the others and for
+// the plain reference scan.
+func coverages(progs []*eval.Program) []*eval.Coverage {
+	out := make([]*eval.Coverage, len(progs))
+	if plainScan {
+		return out
+	}
+	for i, p := range progs {
+		if span, ok := p.CoverSpan(); ok {
+			out[i] = eval.NewCoverage(span)
+		}
+	}
+	return out
 }
 
 // eventTime reads a raw record's eventTime.

@@ -1,0 +1,95 @@
+package eval
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/detc/detc/ir"
+)
+
+// TestCoveredHitsNeverAlert checks the claim behind CoverSpan on random
+// timelines: hits are added to a Coverage in input order (times jitter
+// backwards, as in real files), then replayed; no alert may be raised on
+// a hit the Coverage called covered. Small windows, few terms and small
+// max_signals make leftovers and overlapping windows common.
+func TestCoveredHitsNeverAlert(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	base := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	covered, alerts, total := 0, 0, 0
+	for round := range 300 {
+		rule := &ir.Rule{ID: "nt", Type: ir.NewTerms, Expr: &ir.MatchAll{},
+			From: fmt.Sprintf("now-%dm", 5+rng.IntN(20)), Interval: fmt.Sprintf("%dm", 1+rng.IntN(10)),
+			MaxSignals: 1 + rng.IntN(4),
+			NewTerms:   &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: fmt.Sprintf("now-%dm", 30+rng.IntN(90))}}
+		p, err := NewProgram(rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		span, ok := p.CoverSpan()
+		if !ok {
+			t.Fatalf("round %d: no cover span for from %s, history %s", round, rule.From, rule.NewTerms.HistoryWindowStart)
+		}
+		cov := NewCoverage(span)
+		n := 50 + rng.IntN(200)
+		hits := make([]Hit, n)
+		isCovered := map[int]bool{}
+		for i := range hits {
+			at := base.Add(time.Duration(i)*time.Duration(5+rng.IntN(90))*time.Second - time.Duration(rng.IntN(600))*time.Second)
+			var terms [][]string
+			for range 1 + rng.IntN(2) {
+				terms = append(terms, []string{fmt.Sprintf("u%d", rng.IntN(6))})
+			}
+			hits[i] = Hit{Time: at, Seq: i, ID: fmt.Sprint(i), Terms: terms}
+			if cov.Add(at, terms) {
+				isCovered[i] = true
+			}
+		}
+		SortHits(hits)
+		first, last := hits[0].Time, hits[len(hits)-1].Time
+		out, err := p.ReplayTimeline(slices.Clone(hits), first, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out {
+			if isCovered[hits[a.Hit].Seq] {
+				t.Fatalf("round %d (%s): run %s alerted on hit %d, which was covered", round, rule.From, a.At, hits[a.Hit].Seq)
+			}
+		}
+		covered += len(isCovered)
+		alerts += len(out)
+		total += n
+	}
+	if covered < total/4 || alerts < 300 {
+		t.Fatalf("only %d of %d hits covered, %d alerts: the test proves little", covered, total, alerts)
+	}
+	t.Logf("%d hits, %d covered, %d alerts, none on a covered hit", total, covered, alerts)
+}
+
+// TestCoverSpanOnlyFixedDurations: rounding and calendar units make the
+// gap between the windows vary, so they get no span.
+func TestCoverSpanOnlyFixedDurations(t *testing.T) {
+	for _, c := range []struct {
+		from, hist string
+		want       time.Duration
+	}{
+		{"now-9m", "now-14d", 14*24*time.Hour - 9*time.Minute},
+		{"", "now-7d", 7*24*time.Hour - 6*time.Minute},
+		{"now-9m", "now-14d/d", 0},
+		{"now-9m", "now-1M", 0},
+		{"now-2d", "now-1d", 0},
+	} {
+		rule := &ir.Rule{ID: "nt", Type: ir.NewTerms, Expr: &ir.MatchAll{}, From: c.from,
+			NewTerms: &ir.NewTermsSpec{Fields: []string{"user.name"}, HistoryWindowStart: c.hist}}
+		p, err := NewProgram(rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		span, ok := p.CoverSpan()
+		if span != c.want || ok != (c.want > 0) {
+			t.Errorf("from %q, history %q: span %v %v, want %v", c.from, c.hist, span, ok, c.want)
+		}
+	}
+}
