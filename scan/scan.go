@@ -82,13 +82,15 @@ var ErrStrict = errors.New("unreadable input in strict mode")
 
 // batch is a run of raw records handed to one worker: either records cut
 // by cloudtrail.ReadRecords (ends and lines set), or a chunk of an NDJSON
-// file holding whole lines, which the worker splits (ndjson set).
+// file holding whole lines, which the worker trims (ndjson set).
 type batch struct {
-	seq   int // position of the batch in reading order
-	file  string
-	data  []byte // records, concatenated, or the NDJSON chunk
-	ends  []int  // end offset of each record in data
-	lines []int  // line of each record in its file
+	seq  int // position of the batch in reading order
+	file string
+	data []byte // records, concatenated, or the NDJSON chunk
+	// ends holds the end offset of each record in data; in an NDJSON
+	// chunk, the offset of each newline (the last line may have none).
+	ends  []int
+	lines []int // line of each record in its file
 	// ndjson marks a chunk of whole NDJSON lines starting at firstLine.
 	ndjson    bool
 	firstLine int
@@ -575,7 +577,17 @@ func readNDJSONChunks(r io.Reader, file string, out chan<- *batch, seq *int) (cl
 			carry = append(carry, b.data[cut:]...)
 			b.data = b.data[:cut]
 		}
-		line += bytes.Count(b.data, []byte{'\n'})
+		// The newlines are found here, where reading already passes over
+		// the chunk, so that the workers need not look for them again.
+		for off := 0; ; off++ {
+			nl := bytes.IndexByte(b.data[off:], '\n')
+			if nl < 0 {
+				break
+			}
+			off += nl
+			b.ends = append(b.ends, off)
+		}
+		line += len(b.ends)
 		if len(b.data) > 0 {
 			out <- b
 			*seq++
@@ -684,11 +696,12 @@ func (w *worker) decode(b *batch) *decoded {
 	// A chunk of NDJSON lines, cut as cloudtrail.ReadRecords cuts them:
 	// lines trimmed, a byte-order mark dropped at the start of the file,
 	// empty lines skipped, lines that are not a JSON object unreadable.
+	// b.ends holds the offset of each newline; a last line may have none.
 	data, line, i := b.data, b.firstLine, 0
-	for off := 0; off < len(data); line++ {
+	for k, off := 0, 0; off < len(data); line, k = line+1, k+1 {
 		end := len(data)
-		if nl := bytes.IndexByte(data[off:], '\n'); nl >= 0 {
-			end = off + nl
+		if k < len(b.ends) {
+			end = b.ends[k]
 		}
 		rec := data[off:end]
 		off = end + 1

@@ -440,6 +440,26 @@ type replay struct {
 	ntAlerted map[string]bool      // new_terms: term+event pairs already alerted
 
 	lastSignal map[string]time.Time // threshold: newest event of each group's last alert
+
+	// termKeys[i] holds the keys of hits[i].Terms, made on first use:
+	// overlapping windows read a hit several times.
+	termKeys [][]string
+}
+
+// keysOf returns the term keys of hit i (see termKey).
+func (r *replay) keysOf(i int) []string {
+	if r.termKeys == nil {
+		r.termKeys = make([][]string, len(r.hits))
+	}
+	ks := r.termKeys[i]
+	if ks == nil {
+		ks = make([]string, len(r.hits[i].Terms))
+		for j, t := range r.hits[i].Terms {
+			ks[j] = termKey(t)
+		}
+		r.termKeys[i] = ks
+	}
+	return ks
 }
 
 func (r *replay) query(out []RunAlert, at time.Time, lo, hi int) []RunAlert {
@@ -470,17 +490,16 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 		clear(r.lastSeen)
 		h0 := sort.Search(len(r.hits), func(i int) bool { return !r.hits[i].Time.Before(w.HistoryStart) })
 		for i := h0; i < lo; i++ {
-			if h := &r.hits[i]; r.keep(i) {
-				for _, t := range h.Terms {
-					r.lastSeen[termKey(t)] = h.Time
+			if r.keep(i) {
+				for _, k := range r.keysOf(i) {
+					r.lastSeen[k] = r.hits[i].Time
 				}
 			}
 		}
 	} else {
 		for ; r.histNext < len(r.hits) && r.hits[r.histNext].Time.Before(w.Start); r.histNext++ {
-			h := &r.hits[r.histNext]
-			for _, t := range h.Terms {
-				r.lastSeen[termKey(t)] = h.Time
+			for _, k := range r.keysOf(r.histNext) {
+				r.lastSeen[k] = r.hits[r.histNext].Time
 			}
 		}
 	}
@@ -496,8 +515,7 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 		if r.keep != nil && !r.keep(i) {
 			continue
 		}
-		for _, t := range h.Terms {
-			k := termKey(t)
+		for j, k := range r.keysOf(i) {
 			if seen[k] {
 				continue
 			}
@@ -505,7 +523,7 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 			if last, ok := r.lastSeen[k]; ok && !last.Before(w.HistoryStart) {
 				continue
 			}
-			cands = append(cands, candidate{terms: t, hit: i})
+			cands = append(cands, candidate{terms: h.Terms[j], hit: i})
 		}
 	}
 	// Kibana reads the window's terms with a composite aggregation, in
@@ -547,8 +565,8 @@ func (r *replay) threshold(out []RunAlert, at time.Time, lo, hi int) []RunAlert 
 		if r.keep != nil && !r.keep(i) {
 			continue
 		}
-		for _, t := range h.Terms {
-			k := termKey(t)
+		for j, k := range r.keysOf(i) {
+			t := h.Terms[j]
 			if last, ok := r.lastSignal[k]; ok && !h.Time.After(last) {
 				continue
 			}
