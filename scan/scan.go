@@ -105,6 +105,8 @@ type hit struct {
 	rule  int
 	terms [][]string
 	cards [][]string
+	// covered: see eval.Hit.Covered.
+	covered bool
 }
 
 // decoded is the outcome of one batch.
@@ -301,7 +303,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 			ri := len(records)
 			records = append(records, m)
 			for _, h := range m.hits {
-				eh := eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards}
+				eh := eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards, Covered: h.covered}
 				if progs[h.rule].TimeDependent() {
 					eh.Raw = m.raw // each run tests the query at its own time
 				}
@@ -765,10 +767,12 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	needed := false
 	for _, ri := range w.cands {
 		if terms, cards, ok := w.progs[ri].Candidate(doc); ok {
-			w.hits = append(w.hits, hit{rule: ri, terms: terms, cards: cards})
-			if c := w.cover[ri]; c == nil || !c.Add(t, terms) {
-				needed = true
+			h := hit{rule: ri, terms: terms, cards: cards}
+			if c := w.cover[ri]; c != nil {
+				h.covered = c.Add(t, terms)
 			}
+			needed = needed || !h.covered
+			w.hits = append(w.hits, h)
 		}
 	}
 	if len(w.hits) == 0 {

@@ -131,6 +131,10 @@ type Hit struct {
 	// Raw is the record, in the program's document form, for rules whose
 	// query depends on the run time (see Program.Candidate).
 	Raw []byte
+	// Covered marks a new_terms hit a Coverage reported covered: it
+	// counts as history but is never looked at as a new term's first
+	// event (it cannot be one; see CoverSpan).
+	Covered bool
 }
 
 // Hit matches doc against the rule and extracts its terms. ok is false
@@ -512,7 +516,10 @@ func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int)
 	var cands []candidate
 	for i := lo; i < hi; i++ {
 		h := &r.hits[i]
-		if r.keep != nil && !r.keep(i) {
+		if h.Covered || (r.keep != nil && !r.keep(i)) {
+			// A covered hit's terms are either in the history or first
+			// carried by an earlier hit of the window (see CoverSpan):
+			// skipping it changes no run's candidates.
 			continue
 		}
 		for j, k := range r.keysOf(i) {

@@ -63,7 +63,7 @@ func (p *Program) CoverSpan() (span time.Duration, ok bool) {
 // times may go backwards (the earlier-added hit then cannot cover).
 type Coverage struct {
 	span time.Duration
-	seen map[string]coverTimes
+	seen map[string]*coverTimes
 	key  []byte
 }
 
@@ -74,7 +74,7 @@ type coverTimes struct{ min, max time.Time }
 // NewCoverage returns an empty tracker for hits of a rule with the given
 // cover span.
 func NewCoverage(span time.Duration) *Coverage {
-	return &Coverage{span: span, seen: map[string]coverTimes{}}
+	return &Coverage{span: span, seen: map[string]*coverTimes{}}
 }
 
 // Add records a hit at t with terms and reports whether it is covered
@@ -87,11 +87,11 @@ func (c *Coverage) Add(t time.Time, terms [][]string) bool {
 			c.key = binary.AppendUvarint(c.key, uint64(len(v)))
 			c.key = append(c.key, v...)
 		}
-		ts, ok := c.seen[string(c.key)]
+		ts := c.seen[string(c.key)]
 		switch {
-		case !ok:
+		case ts == nil:
 			covered = false
-			c.seen[string(c.key)] = coverTimes{t, t}
+			c.seen[string(c.key)] = &coverTimes{t, t}
 			continue
 		case !ts.max.After(t) && t.Sub(ts.max) <= c.span:
 		case !ts.min.After(t) && t.Sub(ts.min) <= c.span:
@@ -104,7 +104,6 @@ func (c *Coverage) Add(t time.Time, terms [][]string) bool {
 		if t.After(ts.max) {
 			ts.max = t
 		}
-		c.seen[string(c.key)] = ts
 	}
 	return covered
 }

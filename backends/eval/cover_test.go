@@ -13,7 +13,8 @@ import (
 // TestCoveredHitsNeverAlert checks the claim behind CoverSpan on random
 // timelines: hits are added to a Coverage in input order (times jitter
 // backwards, as in real files), then replayed; no alert may be raised on
-// a hit the Coverage called covered. Small windows, few terms and small
+// a hit the Coverage called covered, and marking them Covered (skipped as
+// first events) gives the same alerts. Small windows, few terms and small
 // max_signals make leftovers and overlapping windows common.
 func TestCoveredHitsNeverAlert(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -57,6 +58,21 @@ func TestCoveredHitsNeverAlert(t *testing.T) {
 			if isCovered[hits[a.Hit].Seq] {
 				t.Fatalf("round %d (%s): run %s alerted on hit %d, which was covered", round, rule.From, a.At, hits[a.Hit].Seq)
 			}
+		}
+		// The replay skips hits marked Covered as first events: the same
+		// alerts.
+		marked := slices.Clone(hits)
+		for i := range marked {
+			marked[i].Covered = isCovered[marked[i].Seq]
+		}
+		skipped, err := p.ReplayTimeline(marked, first, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(out, skipped, func(a, b RunAlert) bool {
+			return a.At.Equal(b.At) && a.Hit == b.Hit && slices.Equal(a.Alert.Terms, b.Alert.Terms) && a.Alert.EventID == b.Alert.EventID
+		}) {
+			t.Fatalf("round %d: %d alerts with covered hits marked, %d without", round, len(skipped), len(out))
 		}
 		covered += len(isCovered)
 		alerts += len(out)
