@@ -249,9 +249,26 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		wg.Wait()
 		close(results)
 	}()
-	var outs []*decoded
+	// Batches are gathered in reading order as they come (a batch that
+	// arrives early waits for the ones before it), so that the hit lists
+	// are built while the workers are still decoding.
+	g := gatherer{progs: progs, perRule: make([][]eval.Hit, len(progs)), timeDependent: make([]bool, len(progs))}
+	for i, p := range progs {
+		g.timeDependent[i] = p.TimeDependent()
+	}
+	pending := map[int]*decoded{}
+	nextSeq := 0
 	for d := range results {
-		outs = append(outs, d)
+		pending[d.seq] = d
+		for {
+			d, ok := pending[nextSeq]
+			if !ok {
+				break
+			}
+			delete(pending, nextSeq)
+			g.add(d)
+			nextSeq++
+		}
 	}
 	if firstLookups != nil {
 		// The workers are done: the replay's documents are read directly
@@ -261,56 +278,19 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	if readErr != nil {
 		return nil, readErr
 	}
-	sort.Slice(outs, func(i, j int) bool { return outs[i].seq < outs[j].seq })
-
+	if len(pending) > 0 {
+		return nil, fmt.Errorf("scan: %d batches decoded but never gathered (batch %d missing): this is a bug in detc", len(pending), nextSeq)
+	}
 	res.Files = readStats.Files
-	res.Unreadable = readStats.Unreadable
+	res.Unreadable = readStats.Unreadable + g.unreadable
 	res.Bad = append(res.Bad, readStats.Bad...)
-	var first, last time.Time
-	// Size the per-rule hit lists and the record list once.
-	hitCount := make([]int, len(progs))
-	nrec := 0
-	for _, d := range outs {
-		nrec += len(d.matched)
-		for _, m := range d.matched {
-			for _, h := range m.hits {
-				hitCount[h.rule]++
-			}
+	for _, b := range g.bad {
+		if len(res.Bad) < cloudtrail.MaxNamed {
+			res.Bad = append(res.Bad, b)
 		}
 	}
-	perRule := make([][]eval.Hit, len(progs))
-	for i, n := range hitCount {
-		perRule[i] = make([]eval.Hit, 0, n)
-	}
-	records := make([]matchedRecord, 0, nrec)
-	for _, d := range outs {
-		res.Events += d.events
-		res.Unreadable += len(d.bad)
-		for _, b := range d.bad {
-			if len(res.Bad) < cloudtrail.MaxNamed {
-				res.Bad = append(res.Bad, b)
-			}
-		}
-		if d.events > 0 {
-			if first.IsZero() || d.minTime.Before(first) {
-				first = d.minTime
-			}
-			if d.maxTime.After(last) {
-				last = d.maxTime
-			}
-		}
-		for _, m := range d.matched {
-			ri := len(records)
-			records = append(records, m)
-			for _, h := range m.hits {
-				eh := eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards, Covered: h.covered}
-				if progs[h.rule].TimeDependent() {
-					eh.Raw = m.raw // each run tests the query at its own time
-				}
-				perRule[h.rule] = append(perRule[h.rule], eh)
-			}
-		}
-	}
+	res.Events = g.events
+	first, last, records, perRule := g.first, g.last, g.records, g.perRule
 	if opts.Strict && res.Unreadable > 0 {
 		return res, fmt.Errorf("%w: %s", ErrStrict, res.Bad[0])
 	}
@@ -359,9 +339,9 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 				return nil, fmt.Errorf("rule %s alerted on an event the scan did not keep (a covered new_terms hit): this is a bug in detc", p.Rule.ID)
 			}
 			all = append(all, ordered{
-				// A copy: the record's block of matched records need not
-				// outlive the scan.
-				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: slices.Clip(append([]byte(nil), rec.raw...))},
+				// The event shares the worker's block of kept records
+				// (capacity clipped): only records that may alert are kept.
+				Alert: Alert{Rule: p.Rule, RunAt: ra.At, Alert: ra.Alert, EventTime: rec.time, Event: rec.raw},
 				rule:  i, seq: hits[ra.Hit].Seq,
 			})
 			res.PerRule[p.Rule.ID]++
@@ -382,6 +362,50 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 		res.Alerts[i] = o.Alert
 	}
 	return res, nil
+}
+
+// gatherer builds the hit lists of a scan from the decoded batches, taken
+// in reading order.
+type gatherer struct {
+	progs         []*eval.Program
+	timeDependent []bool
+	events        int
+	unreadable    int
+	bad           []cloudtrail.BadRecord // the first ones, named
+	first, last   time.Time
+	// records are the matched records in reading order; a hit's Seq is
+	// its record's index here.
+	records []matchedRecord
+	perRule [][]eval.Hit
+}
+
+func (g *gatherer) add(d *decoded) {
+	g.events += d.events
+	g.unreadable += len(d.bad)
+	for _, b := range d.bad {
+		if len(g.bad) < cloudtrail.MaxNamed {
+			g.bad = append(g.bad, b)
+		}
+	}
+	if d.events > 0 {
+		if g.first.IsZero() || d.minTime.Before(g.first) {
+			g.first = d.minTime
+		}
+		if d.maxTime.After(g.last) {
+			g.last = d.maxTime
+		}
+	}
+	for _, m := range d.matched {
+		ri := len(g.records)
+		g.records = append(g.records, m)
+		for _, h := range m.hits {
+			eh := eval.Hit{Time: m.time, Seq: ri, ID: m.id, Terms: h.terms, Cards: h.cards, Covered: h.covered}
+			if g.timeDependent[h.rule] {
+				eh.Raw = m.raw // each run tests the query at its own time
+			}
+			g.perRule[h.rule] = append(g.perRule[h.rule], eh)
+		}
+	}
 }
 
 // countingReader reports progress as a file is read.
