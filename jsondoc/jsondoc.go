@@ -267,4 +267,13 @@ func (o *Object) Len() int {
 // valid, and may be shared between goroutines (nothing writes to it).
 func NewString(s string) *Value { return &Value{t: TypeString, s: s} }
 
+// NewBool returns true or false as a Value that belongs to no parser (see
+// NewString).
+func NewBool(b bool) *Value {
+	if b {
+		return &Value{t: TypeTrue}
+	}
+	return &Value{t: TypeFalse}
+}
+
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/jsondoc"
 	"github.com/detc/detc/source/cloudtrail"
-	"github.com/valyala/fastjson"
 )
 
 // fzReference reads data the way the scan documents it, through
@@ -24,10 +24,10 @@ import (
 // A file whose first line opens an object without closing it and that
 // parses whole as one object is one pretty-printed event.
 func fzReference(data []byte, name string) (events int, bad []string) {
-	var p fastjson.Parser
+	var p jsondoc.Parser
 	check := func(rec []byte) error {
 		v, err := p.ParseBytes(rec)
-		if err == nil && v.Type() != fastjson.TypeObject {
+		if err == nil && v.Type() != jsondoc.TypeObject {
 			err = errors.New("not a JSON object")
 		}
 		if err != nil {
@@ -41,7 +41,7 @@ func fzReference(data []byte, name string) (events int, bad []string) {
 		first, _, _ := bytes.Cut(trimmed, []byte{'\n'})
 		first = bytes.TrimSpace(first)
 		if len(first) > 0 && first[0] == '{' && first[len(first)-1] != '}' && !isRecordsFile(data) {
-			if v, err := p.ParseBytes(data); err == nil && v.Type() == fastjson.TypeObject && len(data) <= cloudtrail.MaxLineSize {
+			if v, err := p.ParseBytes(data); err == nil && v.Type() == jsondoc.TypeObject && len(data) <= cloudtrail.MaxLineSize {
 				if err := check(bytes.TrimSpace(data)); err != nil {
 					return 0, []string{fmt.Sprintf("%s:1: %v", name, err)}
 				}

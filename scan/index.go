@@ -1,7 +1,7 @@
 package scan
 
 import (
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 
 	"github.com/detc/detc/backends/eval"
 
@@ -66,7 +66,7 @@ rules:
 }
 
 // candidates appends to dst the rules that may match doc, in rule order.
-func (ix *ruleIndex) candidates(dst []int, doc *fastjson.Value) []int {
+func (ix *ruleIndex) candidates(dst []int, doc *jsondoc.Value) []int {
 	var top topLevel
 	top.read(doc)
 	return ix.candidatesOf(dst, &top)
@@ -82,7 +82,7 @@ func (ix *ruleIndex) candidatesOf(dst []int, top *topLevel) []int {
 		v := top.indexValue(k)
 		switch {
 		case v == nil:
-		case v.Type() == fastjson.TypeString:
+		case v.Type() == jsondoc.TypeString:
 			dst = append(dst, ix.byKey[k][string(v.GetStringBytes())]...)
 		default:
 			// Not a plain string (an array?): let the rules decide.
@@ -97,12 +97,11 @@ func (ix *ruleIndex) candidatesOf(dst []int, top *topLevel) []int {
 
 // topLevel holds the values of the top-level keys of a record that the
 // scan itself reads (time, id, index keys), found in one pass over the
-// record's keys instead of one linear fastjson lookup per key (a missing
-// errorCode cost two).
+// record's keys instead of one linear lookup per key.
 type topLevel struct {
-	time, id, name, source, errorCode, identity *fastjson.Value
+	time, id, name, source, errorCode, identity *jsondoc.Value
 	// identityType is userIdentity.type when haveType is set.
-	identityType *fastjson.Value
+	identityType *jsondoc.Value
 	haveType     bool
 }
 
@@ -132,13 +131,13 @@ func (t *topLevel) readLookups(lk *eval.Lookups, p *topPaths) {
 // read fills t from doc, a JSON object. Keys are compared unescaped
 // (Object.Visit unescapes them, as Object.Get does) and the first of
 // duplicate keys wins, as with Object.Get.
-func (t *topLevel) read(doc *fastjson.Value) {
+func (t *topLevel) read(doc *jsondoc.Value) {
 	*t = topLevel{}
 	doc.GetObject().Visit(t.visit)
 }
 
-func (t *topLevel) visit(k []byte, v *fastjson.Value) {
-	var slot **fastjson.Value
+func (t *topLevel) visit(k []byte, v *jsondoc.Value) {
+	var slot **jsondoc.Value
 	switch string(k) {
 	case "eventTime":
 		slot = &t.time
@@ -162,7 +161,7 @@ func (t *topLevel) visit(k []byte, v *fastjson.Value) {
 
 // indexValue returns the value of indexKeys[k] (nil when absent), as
 // doc.Get(indexKeys[k].path...) would.
-func (t *topLevel) indexValue(k int) *fastjson.Value {
+func (t *topLevel) indexValue(k int) *jsondoc.Value {
 	switch k {
 	case 0:
 		return t.name
@@ -174,7 +173,7 @@ func (t *topLevel) indexValue(k int) *fastjson.Value {
 		if t.haveType {
 			return t.identityType
 		}
-		if t.identity == nil || t.identity.Type() != fastjson.TypeObject {
+		if t.identity == nil || t.identity.Type() != jsondoc.TypeObject {
 			return nil
 		}
 		return t.identity.GetObject().Get("type")

@@ -20,8 +20,8 @@ import (
 
 	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/jsondoc"
 	"github.com/detc/detc/source/cloudtrail"
-	"github.com/valyala/fastjson"
 )
 
 // Options configures a scan.
@@ -478,8 +478,8 @@ func readFile(f *os.File, file string, opts Options, out chan<- *batch, seq *int
 		}
 		if err == nil {
 			data := append(head, rest...)
-			var p fastjson.Parser
-			if v, perr := p.ParseBytes(data); perr == nil && v.Type() == fastjson.TypeObject {
+			var p jsondoc.Parser
+			if v, perr := p.ParseBytes(data); perr == nil && v.Type() == jsondoc.TypeObject {
 				b := newBatch(*seq, file)
 				b.data = append(b.data, bytes.TrimSpace(data)...)
 				b.ends = append(b.ends, len(b.data))
@@ -649,7 +649,7 @@ func skipLine(r io.Reader) ([]byte, error) {
 type worker struct {
 	progs  []*eval.Program
 	ix     *ruleIndex
-	parser fastjson.Parser
+	parser jsondoc.Parser
 	cands  []int
 	// top holds the current record's top-level keys the scan reads.
 	top topLevel
@@ -759,7 +759,7 @@ func (w *worker) record(d *decoded, b *batch, i int, rec []byte, line int) {
 	if w.lk != nil {
 		w.lk.Reset(doc)
 	}
-	if err == nil && doc.Type() != fastjson.TypeObject {
+	if err == nil && doc.Type() != jsondoc.TypeObject {
 		err = errors.New("not a JSON object")
 	}
 	if err != nil {
@@ -830,13 +830,13 @@ func coverages(progs []*eval.Program) []*eval.Coverage {
 }
 
 // eventTime reads a raw record's eventTime.
-func eventTime(doc *fastjson.Value) (time.Time, error) {
+func eventTime(doc *jsondoc.Value) (time.Time, error) {
 	return eventTimeOf(doc.Get("eventTime"))
 }
 
 // eventTimeOf reads the value of a raw record's eventTime key (nil when
 // absent).
-func eventTimeOf(v *fastjson.Value) (time.Time, error) {
+func eventTimeOf(v *jsondoc.Value) (time.Time, error) {
 	s := v.GetStringBytes()
 	if len(s) == 0 {
 		return time.Time{}, errors.New("no eventTime")

@@ -3,18 +3,18 @@ package eval
 import (
 	"strings"
 
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // visitor receives the values of a field one by one and returns true to
 // stop (the value matched).
-type visitor func(v *fastjson.Value) bool
+type visitor func(v *jsondoc.Value) bool
 
 // accessor calls visit with every non-null value of one field of doc
 // (array elements one by one, at any depth) and reports whether a call
 // returned true. Values may be objects: a flattened field's leaves or a
 // nested query's elements.
-type accessor func(doc *fastjson.Value, visit visitor) bool
+type accessor func(doc *jsondoc.Value, visit visitor) bool
 
 // ecsPath reads a dotted field name from an ECS document. At each object it
 // accepts a key that spells the next segment or several segments joined
@@ -41,22 +41,22 @@ func newECSPath(name string) *ecsPath {
 	return p
 }
 
-func (p *ecsPath) access(doc *fastjson.Value, visit visitor) bool {
+func (p *ecsPath) access(doc *jsondoc.Value, visit visitor) bool {
 	return p.walk(doc, 0, visit)
 }
 
-func (p *ecsPath) walk(v *fastjson.Value, i int, visit visitor) bool {
+func (p *ecsPath) walk(v *jsondoc.Value, i int, visit visitor) bool {
 	switch v.Type() {
-	case fastjson.TypeNull:
+	case jsondoc.TypeNull:
 		return false
-	case fastjson.TypeArray:
+	case jsondoc.TypeArray:
 		for _, el := range v.GetArray() {
 			if p.walk(el, i, visit) {
 				return true
 			}
 		}
 		return false
-	case fastjson.TypeObject:
+	case jsondoc.TypeObject:
 		if i == len(p.segs) {
 			return visit(v)
 		}
@@ -71,7 +71,7 @@ func (p *ecsPath) walk(v *fastjson.Value, i int, visit visitor) bool {
 		if i != len(p.segs) {
 			return false
 		}
-		if p.dropEmpty && v.Type() == fastjson.TypeString && len(v.GetStringBytes()) == 0 {
+		if p.dropEmpty && v.Type() == jsondoc.TypeString && len(v.GetStringBytes()) == 0 {
 			return false
 		}
 		return visit(v)
@@ -98,7 +98,7 @@ func newRawPath(segs []string, lk *Lookups) rawPath {
 	return p
 }
 
-func (p rawPath) access(doc *fastjson.Value, visit visitor) bool {
+func (p rawPath) access(doc *jsondoc.Value, visit visitor) bool {
 	if p.lk != nil && doc == p.lk.doc {
 		v, i := p.lk.walk(p.ids)
 		if v == nil {
@@ -109,15 +109,15 @@ func (p rawPath) access(doc *fastjson.Value, visit visitor) bool {
 	return walkRaw(doc, p.segs, visit)
 }
 
-func walkRaw(v *fastjson.Value, segs []string, visit visitor) bool {
+func walkRaw(v *jsondoc.Value, segs []string, visit visitor) bool {
 	for i := 0; i < len(segs); i++ {
 		switch v.Type() {
-		case fastjson.TypeObject:
+		case jsondoc.TypeObject:
 			v = v.GetObject().Get(segs[i])
 			if v == nil {
 				return false
 			}
-		case fastjson.TypeArray:
+		case jsondoc.TypeArray:
 			for _, el := range v.GetArray() {
 				if walkRaw(el, segs[i:], visit) {
 					return true
@@ -133,18 +133,18 @@ func walkRaw(v *fastjson.Value, segs []string, visit visitor) bool {
 
 // visitPresent calls visit with v, or with each element of an array v, and
 // skips null and empty-string values.
-func visitPresent(v *fastjson.Value, visit visitor) bool {
+func visitPresent(v *jsondoc.Value, visit visitor) bool {
 	switch v.Type() {
-	case fastjson.TypeNull:
+	case jsondoc.TypeNull:
 		return false
-	case fastjson.TypeArray:
+	case jsondoc.TypeArray:
 		for _, el := range v.GetArray() {
 			if visitPresent(el, visit) {
 				return true
 			}
 		}
 		return false
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		if len(v.GetStringBytes()) == 0 {
 			return false
 		}
@@ -155,26 +155,26 @@ func visitPresent(v *fastjson.Value, visit visitor) bool {
 // visitLeaves calls visit with every scalar under v (objects and arrays
 // are walked), as a flattened field indexes every leaf. With dropEmpty,
 // empty strings are skipped (raw records, see rawPath).
-func visitLeaves(v *fastjson.Value, dropEmpty bool, visit visitor) bool {
+func visitLeaves(v *jsondoc.Value, dropEmpty bool, visit visitor) bool {
 	switch v.Type() {
-	case fastjson.TypeNull:
+	case jsondoc.TypeNull:
 		return false
-	case fastjson.TypeArray:
+	case jsondoc.TypeArray:
 		for _, el := range v.GetArray() {
 			if visitLeaves(el, dropEmpty, visit) {
 				return true
 			}
 		}
 		return false
-	case fastjson.TypeObject:
+	case jsondoc.TypeObject:
 		found := false
-		v.GetObject().Visit(func(_ []byte, child *fastjson.Value) {
+		v.GetObject().Visit(func(_ []byte, child *jsondoc.Value) {
 			if !found {
 				found = visitLeaves(child, dropEmpty, visit)
 			}
 		})
 		return found
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		if dropEmpty && len(v.GetStringBytes()) == 0 {
 			return false
 		}
@@ -185,20 +185,20 @@ func visitLeaves(v *fastjson.Value, dropEmpty bool, visit visitor) bool {
 // visitNamedLeaves calls visit with every scalar of doc and its dotted
 // name, for wildcard field names (file.hash.*). name is the dotted name
 // being built.
-func visitNamedLeaves(v *fastjson.Value, name []byte, dropEmpty bool, visit func(name []byte, v *fastjson.Value) bool) bool {
+func visitNamedLeaves(v *jsondoc.Value, name []byte, dropEmpty bool, visit func(name []byte, v *jsondoc.Value) bool) bool {
 	switch v.Type() {
-	case fastjson.TypeNull:
+	case jsondoc.TypeNull:
 		return false
-	case fastjson.TypeArray:
+	case jsondoc.TypeArray:
 		for _, el := range v.GetArray() {
 			if visitNamedLeaves(el, name, dropEmpty, visit) {
 				return true
 			}
 		}
 		return false
-	case fastjson.TypeObject:
+	case jsondoc.TypeObject:
 		found := false
-		v.GetObject().Visit(func(key []byte, child *fastjson.Value) {
+		v.GetObject().Visit(func(key []byte, child *jsondoc.Value) {
 			if found {
 				return
 			}
@@ -210,7 +210,7 @@ func visitNamedLeaves(v *fastjson.Value, name []byte, dropEmpty bool, visit func
 			found = visitNamedLeaves(child, n, dropEmpty, visit)
 		})
 		return found
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		if dropEmpty && len(v.GetStringBytes()) == 0 {
 			return false
 		}

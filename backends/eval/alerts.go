@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/jsondoc"
 	"github.com/detc/detc/source/cloudtrail"
-	"github.com/valyala/fastjson"
 )
 
 // Event is one event of a timeline: its time (CloudTrail's eventTime, ECS
@@ -20,7 +20,7 @@ import (
 type Event struct {
 	Time time.Time
 	ID   string
-	Doc  *fastjson.Value
+	Doc  *jsondoc.Value
 }
 
 // Program is a rule compiled for execution: its matcher and the accessors
@@ -140,7 +140,7 @@ type Hit struct {
 // Hit matches doc against the rule and extracts its terms. ok is false
 // when the event does not match, or lacks a term field of a new_terms or
 // threshold rule (Elastic ignores such documents).
-func (p *Program) Hit(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
+func (p *Program) Hit(doc *jsondoc.Value) (terms, cards [][]string, ok bool) {
 	if !p.matcher.Match(doc) {
 		return nil, nil, false
 	}
@@ -151,7 +151,7 @@ func (p *Program) Hit(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
 // run time it tests the run-time-free upper bound of the query, and the
 // caller keeps the record in Hit.Raw so that each run can test the exact
 // query at its own time.
-func (p *Program) Candidate(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
+func (p *Program) Candidate(doc *jsondoc.Value) (terms, cards [][]string, ok bool) {
 	m := p.matcher
 	if p.relaxed != nil {
 		m = p.relaxed
@@ -162,7 +162,7 @@ func (p *Program) Candidate(doc *fastjson.Value) (terms, cards [][]string, ok bo
 	return p.termsOf(doc)
 }
 
-func (p *Program) termsOf(doc *fastjson.Value) (terms, cards [][]string, ok bool) {
+func (p *Program) termsOf(doc *jsondoc.Value) (terms, cards [][]string, ok bool) {
 	if len(p.terms) == 0 {
 		if p.Rule.Type == ir.Threshold {
 			terms = [][]string{{}}
@@ -181,7 +181,7 @@ func (p *Program) termsOf(doc *fastjson.Value) (terms, cards [][]string, ok bool
 // valuesOf returns the distinct scalar values of each accessor, as
 // canonical text. The lists share one backing array, and the strings one
 // allocation.
-func valuesOf(doc *fastjson.Value, accs []accessor) [][]string {
+func valuesOf(doc *jsondoc.Value, accs []accessor) [][]string {
 	if len(accs) == 0 {
 		return nil
 	}
@@ -230,7 +230,7 @@ var collectors = sync.Pool{New: func() any {
 
 // add appends v's canonical text unless the current accessor already has
 // it.
-func (c *valueCollector) add(v *fastjson.Value) bool {
+func (c *valueCollector) add(v *jsondoc.Value) bool {
 	b, ok := canonicalText(v)
 	if !ok {
 		return false
@@ -384,7 +384,7 @@ func (r *replay) exactAt(at time.Time) (func(i int) bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	var parser fastjson.Parser
+	var parser jsondoc.Parser
 	memo := map[int]bool{}
 	return func(i int) bool {
 		raw := r.hits[i].Raw
@@ -677,7 +677,7 @@ func SortHits(hits []Hit) {
 
 // ECSDocument converts a raw CloudTrail record into the ECS document the
 // source profile derives (cloudtrail.ToECS), parsed for the evaluator.
-func ECSDocument(raw []byte) (*fastjson.Value, error) {
+func ECSDocument(raw []byte) (*jsondoc.Value, error) {
 	doc, err := cloudtrail.ToECS(raw)
 	if err != nil {
 		return nil, err
@@ -686,18 +686,19 @@ func ECSDocument(raw []byte) (*fastjson.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p fastjson.Parser
+	var p jsondoc.Parser
 	return p.ParseBytes(b)
 }
 
-// RawDocument parses a raw CloudTrail record for the evaluator.
-func RawDocument(raw []byte) (*fastjson.Value, error) {
-	var p fastjson.Parser
+// RawDocument parses a raw CloudTrail record for the evaluator. The
+// document refers to raw, which must not change while it is in use.
+func RawDocument(raw []byte) (*jsondoc.Value, error) {
+	var p jsondoc.Parser
 	v, err := p.ParseBytes(raw)
 	if err != nil {
 		return nil, err
 	}
-	if v.Type() != fastjson.TypeObject {
+	if v.Type() != jsondoc.TypeObject {
 		return nil, fmt.Errorf("a CloudTrail record must be a JSON object, not %s", v.Type())
 	}
 	return v, nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/detc/detc/catalog"
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // resolver turns field names into accessors for one document form.
@@ -65,9 +65,9 @@ func (r ecsResolver) pattern(name string) (accessor, error) {
 		return nil, err
 	}
 	w := newWildcard(strings.Split(rel, "*"))
-	return func(doc *fastjson.Value, visit visitor) bool {
+	return func(doc *jsondoc.Value, visit visitor) bool {
 		var buf [128]byte
-		return visitNamedLeaves(doc, buf[:0], false, func(n []byte, v *fastjson.Value) bool {
+		return visitNamedLeaves(doc, buf[:0], false, func(n []byte, v *jsondoc.Value) bool {
 			return w.match(n) && visit(v)
 		})
 	}, nil
@@ -82,7 +82,7 @@ func (r ecsResolver) nested(path string) (accessor, resolver, error) {
 }
 
 func (r ecsResolver) freeText() (accessor, error) {
-	return func(doc *fastjson.Value, visit visitor) bool {
+	return func(doc *jsondoc.Value, visit visitor) bool {
 		return visitLeaves(doc, false, visit)
 	}, nil
 }
@@ -113,8 +113,8 @@ type node struct {
 }
 
 var (
-	alwaysTrue  = node{p: func(*fastjson.Value) bool { return true }, konst: 1}
-	alwaysFalse = node{p: func(*fastjson.Value) bool { return false }, konst: -1}
+	alwaysTrue  = node{p: func(*jsondoc.Value) bool { return true }, konst: 1}
+	alwaysFalse = node{p: func(*jsondoc.Value) bool { return false }, konst: -1}
 )
 
 func (c *compiler) compile(e ir.Expr) (predicate, error) {
@@ -163,7 +163,7 @@ func (c *compiler) nodeOf(e ir.Expr) (node, error) {
 		case -1:
 			return alwaysTrue, nil
 		}
-		return node{p: func(d *fastjson.Value) bool { return !x.p(d) }, cost: x.cost}, nil
+		return node{p: func(d *jsondoc.Value) bool { return !x.p(d) }, cost: x.cost}, nil
 	case *ir.Term:
 		leaf, err := c.termLeaf(e.Field, e.Value)
 		if err != nil {
@@ -193,9 +193,9 @@ func (c *compiler) nodeOf(e ir.Expr) (node, error) {
 		// key: an object there (whose leaves have longer keys) does not
 		// count. Elsewhere an object exists when one of its leaves does.
 		_, keyed := catalog.FlattenedRoot(e.Field.Name)
-		visit := func(v *fastjson.Value) bool {
-			if v.Type() == fastjson.TypeObject {
-				return !keyed && visitLeaves(v, drop, func(*fastjson.Value) bool { return true })
+		visit := func(v *jsondoc.Value) bool {
+			if v.Type() == jsondoc.TypeObject {
+				return !keyed && visitLeaves(v, drop, func(*jsondoc.Value) bool { return true })
 			}
 			return true
 		}
@@ -211,15 +211,15 @@ func (c *compiler) nodeOf(e ir.Expr) (node, error) {
 			return node{}, err
 		}
 		c.timeDependent = c.timeDependent || sub.timeDependent
-		visit := func(v *fastjson.Value) bool { return v.Type() == fastjson.TypeObject && x.p(v) }
-		return node{p: func(d *fastjson.Value) bool { return acc(d, visit) }, cost: 8 + x.cost}, nil
+		visit := func(v *jsondoc.Value) bool { return v.Type() == jsondoc.TypeObject && x.p(v) }
+		return node{p: func(d *jsondoc.Value) bool { return acc(d, visit) }, cost: 8 + x.cost}, nil
 	case *ir.FreeText:
 		acc, err := c.res.freeText()
 		if err != nil {
 			return node{}, at(e, err)
 		}
 		leaf := freeTextLeaf(e.Value)
-		return node{p: func(d *fastjson.Value) bool { return acc(d, leaf) }, cost: 50}, nil
+		return node{p: func(d *jsondoc.Value) bool { return acc(d, leaf) }, cost: 50}, nil
 	case nil:
 		return node{}, fmt.Errorf("eval: nil expression")
 	}
@@ -261,7 +261,7 @@ func (c *compiler) fieldNode(e ir.Expr, f ir.Field, visit visitor, leafCost int)
 		}
 		return alwaysFalse, nil
 	}
-	return node{p: func(d *fastjson.Value) bool { return acc(d, visit) }, cost: cost + leafCost}, nil
+	return node{p: func(d *jsondoc.Value) bool { return acc(d, visit) }, cost: cost + leafCost}, nil
 }
 
 // fuseKeywordTerm specialises the commonest test of a scan, a keyword
@@ -298,7 +298,7 @@ func fusedPath(segs []string, test func([]byte) bool, general predicate, lk *Loo
 	if lk != nil {
 		ids = lk.path(segs)
 	}
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		v := d
 		if lk != nil && d == lk.doc {
 			var i int
@@ -310,7 +310,7 @@ func fusedPath(segs []string, test func([]byte) bool, general predicate, lk *Loo
 			}
 		} else {
 			for _, s := range segs {
-				if v.Type() != fastjson.TypeObject {
+				if v.Type() != jsondoc.TypeObject {
 					return general(d)
 				}
 				if v = v.GetObject().Get(s); v == nil {
@@ -318,7 +318,7 @@ func fusedPath(segs []string, test func([]byte) bool, general predicate, lk *Loo
 				}
 			}
 		}
-		if v.Type() != fastjson.TypeString {
+		if v.Type() != jsondoc.TypeString {
 			return general(d)
 		}
 		b := v.GetStringBytes()
@@ -376,7 +376,7 @@ func (c *compiler) fuseAlternatives(es []ir.Expr, ns []node) ([]node, error) {
 				cost = ns[i].cost
 			}
 		}
-		anyLeaf := func(v *fastjson.Value) bool {
+		anyLeaf := func(v *jsondoc.Value) bool {
 			for _, l := range leaves {
 				if l(v) {
 					return true
@@ -504,12 +504,12 @@ func (c *compiler) junction(es []ir.Expr, all bool) (node, error) {
 	if len(ps) == 2 {
 		a, b := ps[0], ps[1]
 		if all {
-			return node{p: func(d *fastjson.Value) bool { return a(d) && b(d) }, cost: cost}, nil
+			return node{p: func(d *jsondoc.Value) bool { return a(d) && b(d) }, cost: cost}, nil
 		}
-		return node{p: func(d *fastjson.Value) bool { return a(d) || b(d) }, cost: cost}, nil
+		return node{p: func(d *jsondoc.Value) bool { return a(d) || b(d) }, cost: cost}, nil
 	}
 	if all {
-		return node{p: func(d *fastjson.Value) bool {
+		return node{p: func(d *jsondoc.Value) bool {
 			for _, x := range ps {
 				if !x(d) {
 					return false
@@ -518,7 +518,7 @@ func (c *compiler) junction(es []ir.Expr, all bool) (node, error) {
 			return true
 		}, cost: cost}, nil
 	}
-	return node{p: func(d *fastjson.Value) bool {
+	return node{p: func(d *jsondoc.Value) bool {
 		for _, x := range ps {
 			if x(d) {
 				return true
@@ -552,16 +552,16 @@ func (c *compiler) accessor(f ir.Field) (acc accessor, cost int, konst bool, err
 func (c *compiler) onValues(f ir.Field, leaf visitor) visitor {
 	drop := c.res.dropEmpty()
 	if isFlattenedRoot(f) {
-		return func(v *fastjson.Value) bool {
-			if v.Type() == fastjson.TypeObject {
+		return func(v *jsondoc.Value) bool {
+			if v.Type() == jsondoc.TypeObject {
 				return visitLeaves(v, drop, leaf)
 			}
 			return leaf(v)
 		}
 	}
-	return func(v *fastjson.Value) bool {
+	return func(v *jsondoc.Value) bool {
 		t := v.Type()
-		return t != fastjson.TypeObject && t != fastjson.TypeArray && leaf(v)
+		return t != jsondoc.TypeObject && t != jsondoc.TypeArray && leaf(v)
 	}
 }
 
@@ -598,7 +598,7 @@ func (c *compiler) termLeaf(f ir.Field, v ir.Value) (visitor, error) {
 			prefix = p
 		}
 		prefix = prefix.Masked()
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			a, ok := ipOf(d)
 			return ok && prefix.Contains(a)
 		}, nil
@@ -607,7 +607,7 @@ func (c *compiler) termLeaf(f ir.Field, v ir.Value) (visitor, error) {
 		if err != nil || (v.Text != "true" && v.Text != "false") {
 			return nil, fmt.Errorf("%s is a boolean field and %q is neither true nor false", f.Name, v.Text)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			b, ok := boolOf(d)
 			return ok && b == want
 		}, nil
@@ -616,7 +616,7 @@ func (c *compiler) termLeaf(f ir.Field, v ir.Value) (visitor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s is a numeric field and %q is not a number", f.Name, v.Text)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			n, ok := numberOf(d)
 			return ok && n == want
 		}, nil
@@ -625,13 +625,13 @@ func (c *compiler) termLeaf(f ir.Field, v ir.Value) (visitor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s is a date field: %w", f.Name, err)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			t, ok := timeOf(d)
 			return ok && !t.Before(lo) && !t.After(hi)
 		}, nil
 	}
 	want := v.Text
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		s, ok := canonicalText(d)
 		return ok && b2s(s) == want
 	}, nil
@@ -667,7 +667,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 func keywordWildcardLeaf(pieces []string) visitor {
 	w := newWildcard(pieces)
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		s, ok := canonicalText(d)
 		return ok && w.match(s)
 	}
@@ -679,15 +679,15 @@ func keywordWildcardLeaf(pieces []string) visitor {
 func textLeaf(v ir.Value) visitor {
 	want := analyze(v.Text)
 	if len(want) == 0 {
-		return func(*fastjson.Value) bool { return false }
+		return func(*jsondoc.Value) bool { return false }
 	}
 	if !v.Quoted || len(want) == 1 {
 		set := map[string]bool{}
 		for _, t := range want {
 			set[t] = true
 		}
-		return func(d *fastjson.Value) bool {
-			if d.Type() != fastjson.TypeString {
+		return func(d *jsondoc.Value) bool {
+			if d.Type() != jsondoc.TypeString {
 				s, ok := canonicalText(d)
 				return ok && set[string(s)]
 			}
@@ -695,8 +695,8 @@ func textLeaf(v ir.Value) visitor {
 			return tokens(b2s(d.GetStringBytes()), buf[:0], func(t []byte) bool { return set[string(t)] })
 		}
 	}
-	return func(d *fastjson.Value) bool {
-		if d.Type() != fastjson.TypeString {
+	return func(d *jsondoc.Value) bool {
+		if d.Type() != jsondoc.TypeString {
 			return false
 		}
 		got := analyze(b2s(d.GetStringBytes()))
@@ -724,8 +724,8 @@ func textWildcardLeaf(pieces []string) visitor {
 		lower[i] = strings.ToLower(p)
 	}
 	w := newWildcard(lower)
-	return func(d *fastjson.Value) bool {
-		if d.Type() != fastjson.TypeString {
+	return func(d *jsondoc.Value) bool {
+		if d.Type() != jsondoc.TypeString {
 			return false
 		}
 		var buf [64]byte
@@ -741,7 +741,7 @@ func freeTextLeaf(v ir.Value) visitor {
 		return keywordWildcardLeaf(v.Wildcard)
 	}
 	want := v.Text
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		s, ok := canonicalText(d)
 		return ok && b2s(s) == want
 	}
@@ -770,7 +770,7 @@ func (c *compiler) rangeLeaf(f ir.Field, op ir.Op, v ir.Value) (visitor, error) 
 		if err != nil || math.IsNaN(want) {
 			return nil, fmt.Errorf("%s is a numeric field and %q is not a number", f.Name, v.Text)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			n, ok := numberOf(d)
 			return ok && cmpOK(cmpFloat(n, want))
 		}, nil
@@ -782,7 +782,7 @@ func (c *compiler) rangeLeaf(f ir.Field, op ir.Op, v ir.Value) (visitor, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s is a date field: %w", f.Name, err)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			t, ok := timeOf(d)
 			return ok && cmpOK(t.Compare(want))
 		}, nil
@@ -792,7 +792,7 @@ func (c *compiler) rangeLeaf(f ir.Field, op ir.Op, v ir.Value) (visitor, error) 
 			return nil, fmt.Errorf("%s is an ip field and %q is not an IP address", f.Name, v.Text)
 		}
 		want = want.Unmap()
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			a, ok := ipOf(d)
 			return ok && a.Is4() == want.Is4() && cmpOK(a.Compare(want))
 		}, nil
@@ -801,13 +801,13 @@ func (c *compiler) rangeLeaf(f ir.Field, op ir.Op, v ir.Value) (visitor, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s is a boolean field and %q is neither true nor false", f.Name, v.Text)
 		}
-		return func(d *fastjson.Value) bool {
+		return func(d *jsondoc.Value) bool {
 			b, ok := boolOf(d)
 			return ok && cmpOK(cmpBool(b, want))
 		}, nil
 	}
 	want := v.Text
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		s, ok := canonicalText(d)
 		return ok && cmpOK(strings.Compare(b2s(s), want))
 	}, nil

@@ -31,10 +31,11 @@ package eval
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // Form says what kind of document a Matcher reads.
@@ -92,9 +93,9 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// Matcher is a compiled expression. It is safe for concurrent use as long
-// as each goroutine passes its own documents (a fastjson.Value is not safe
-// to share between goroutines).
+// Matcher is a compiled expression. It is safe for concurrent use (a
+// parsed jsondoc.Value is read-only), except when compiled WithLookups,
+// whose memo belongs to one goroutine.
 type Matcher struct {
 	form Form
 	eval predicate
@@ -104,7 +105,7 @@ type Matcher struct {
 }
 
 // predicate is a compiled boolean expression over one document.
-type predicate func(doc *fastjson.Value) bool
+type predicate func(doc *jsondoc.Value) bool
 
 // Compile plans e for evaluation: field names are resolved to accessors,
 // values are converted to the field's type, wildcards become piecewise
@@ -128,26 +129,26 @@ func (m *Matcher) TimeDependent() bool { return m.timeDependent }
 
 // Match reports whether the document satisfies the expression. doc must be
 // a JSON object of the matcher's form.
-func (m *Matcher) Match(doc *fastjson.Value) bool {
-	if doc == nil || doc.Type() != fastjson.TypeObject {
+func (m *Matcher) Match(doc *jsondoc.Value) bool {
+	if doc == nil || doc.Type() != jsondoc.TypeObject {
 		return false
 	}
 	return m.eval(doc)
 }
 
-var parserPool fastjson.ParserPool
+var parserPool = sync.Pool{New: func() any { return new(jsondoc.Parser) }}
 
 // MatchJSON parses one JSON document and matches it. It is a convenience
 // for tests and the CLI; hot loops should parse with their own
-// fastjson.Parser and call Match.
+// jsondoc.Parser and call Match.
 func (m *Matcher) MatchJSON(doc []byte) (bool, error) {
-	p := parserPool.Get()
+	p := parserPool.Get().(*jsondoc.Parser)
 	defer parserPool.Put(p)
 	v, err := p.ParseBytes(doc)
 	if err != nil {
 		return false, fmt.Errorf("document is not valid JSON: %w", err)
 	}
-	if v.Type() != fastjson.TypeObject {
+	if v.Type() != jsondoc.TypeObject {
 		return false, fmt.Errorf("document is a JSON %s, not an object", v.Type())
 	}
 	return m.eval(v), nil
@@ -155,11 +156,4 @@ func (m *Matcher) MatchJSON(doc []byte) (bool, error) {
 
 // constString makes an immutable JSON string value for constants of the
 // source profile (event.dataset) and derived values (event.outcome).
-// Arena strings decode themselves on their first Type call, a write: it
-// is made here, before the value is shared between goroutines.
-func constString(s string) *fastjson.Value {
-	var a fastjson.Arena
-	v := a.NewString(s)
-	v.Type()
-	return v
-}
+func constString(s string) *jsondoc.Value { return jsondoc.NewString(s) }

@@ -3,7 +3,7 @@ package eval
 import (
 	"testing"
 
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 
 	"github.com/detc/detc/lower"
 )
@@ -42,7 +42,7 @@ func TestExistsUnderFlattened(t *testing.T) {
 		for _, form := range []struct {
 			name string
 			f    Form
-			doc  *fastjson.Value
+			doc  *jsondoc.Value
 		}{{"ecs", ECS, ecs}, {"raw", RawCloudTrail, rawDoc}} {
 			m, err := Compile(expr, WithForm(form.f))
 			if err != nil {

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // fuzzQueries exercise every kind of mapping of the source profile:
@@ -60,17 +60,17 @@ func FuzzRawAndECSAgree(f *testing.F) {
 		if err != nil {
 			return // not a record the profile reads
 		}
-		var p fastjson.Parser
+		var p jsondoc.Parser
 		raw, err := p.ParseBytes(record)
-		if err != nil || raw.Type() != fastjson.TypeObject {
-			// cloudtrail.DecodeRaw accepts a few inputs fastjson rejects
+		if err != nil || raw.Type() != jsondoc.TypeObject {
+			// cloudtrail.DecodeRaw accepts a few inputs jsondoc rejects
 			// (`{}}`: encoding/json's More() does not see a stray `}`);
 			// detc scan counts those as unreadable. Not a matching question.
 			return
 		}
 		if hasDuplicateKeys(raw) {
 			// Which of two equal keys counts differs between parsers
-			// (encoding/json keeps the last, fastjson finds the first) and
+			// (encoding/json keeps the last, jsondoc finds the first) and
 			// Elasticsearch rejects such documents; CloudTrail never
 			// writes them.
 			return
@@ -84,19 +84,19 @@ func FuzzRawAndECSAgree(f *testing.F) {
 }
 
 // hasDuplicateKeys reports whether an object anywhere in v repeats a key.
-func hasDuplicateKeys(v *fastjson.Value) bool {
+func hasDuplicateKeys(v *jsondoc.Value) bool {
 	switch v.Type() {
-	case fastjson.TypeObject:
+	case jsondoc.TypeObject:
 		seen := map[string]bool{}
 		dup := false
-		v.GetObject().Visit(func(k []byte, child *fastjson.Value) {
+		v.GetObject().Visit(func(k []byte, child *jsondoc.Value) {
 			if seen[string(k)] || hasDuplicateKeys(child) {
 				dup = true
 			}
 			seen[string(k)] = true
 		})
 		return dup
-	case fastjson.TypeArray:
+	case jsondoc.TypeArray:
 		for _, el := range v.GetArray() {
 			if hasDuplicateKeys(el) {
 				return true

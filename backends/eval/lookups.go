@@ -2,22 +2,22 @@ package eval
 
 import (
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // Lookups memoizes, for the one raw record being matched, where the plain
 // key paths of the raw CloudTrail mappings lead: every rule that reads
-// eventSource or userIdentity.type of a record then shares one fastjson
-// lookup (a linear scan of the object's keys) instead of repeating it.
+// eventSource or userIdentity.type of a record then shares one lookup (a
+// linear scan of the object's keys) instead of repeating it.
 //
 // A Lookups belongs to one goroutine: Programs compiled WithLookups(l)
 // must only be run by the goroutine that calls l.Reset, and only answer
 // from the memo for the document last passed to Reset (any other document,
 // such as an element of a nested query, is read directly). Reset must be
 // called again whenever that document's memory is reused (a
-// fastjson.Parser's next parse).
+// jsondoc.Parser's next parse).
 type Lookups struct {
-	doc   *fastjson.Value
+	doc   *jsondoc.Value
 	gen   uint32
 	ids   map[lookupKey]int32
 	nodes []lookupNode
@@ -40,7 +40,7 @@ type lookupNode struct {
 	parent int32
 	key    string
 	gen    uint32
-	v      *fastjson.Value
+	v      *jsondoc.Value
 }
 
 // NewLookups returns an empty memo, to pass to WithLookups.
@@ -52,7 +52,7 @@ func WithLookups(l *Lookups) Option { return func(c *config) { c.lookups = l } }
 
 // Reset forgets every memoized lookup and makes doc the record l answers
 // for.
-func (l *Lookups) Reset(doc *fastjson.Value) {
+func (l *Lookups) Reset(doc *jsondoc.Value) {
 	l.doc = doc
 	l.gen++
 	if l.gen == 0 { // wrapped: no node may look current by accident
@@ -89,10 +89,10 @@ func (l *Lookups) path(segs []string) []int32 {
 // values on the way are objects. It returns the value reached and how many
 // keys were followed: nil when a key is missing, or a value that is not an
 // object before the end of the path (an array to walk, a scalar).
-func (l *Lookups) walk(ids []int32) (*fastjson.Value, int) {
+func (l *Lookups) walk(ids []int32) (*jsondoc.Value, int) {
 	v := l.doc
 	for i, id := range ids {
-		if v.Type() != fastjson.TypeObject {
+		if v.Type() != jsondoc.TypeObject {
 			return v, i
 		}
 		n := &l.nodes[id]
@@ -116,7 +116,7 @@ func (l *Lookups) Path(segs ...string) LookupPath { return l.path(segs) }
 // Value returns the value at p in the document l was last reset to, as
 // doc.Get(segs...) would for keys that are not array indexes: nil when a
 // key is missing or a value on the way is not an object.
-func (l *Lookups) Value(p LookupPath) *fastjson.Value {
+func (l *Lookups) Value(p LookupPath) *jsondoc.Value {
 	if v, i := l.walk(p); i == len(p) {
 		return v
 	}

@@ -4,13 +4,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // TestSharedConstantsAreReadOnly: the constant values derived fields
 // yield (event.outcome's success and failure, the source's constants) are
 // shared by every goroutine; reading them must not write (go test -race
-// reports a write in fastjson's lazy string decoding otherwise).
+// would report any write).
 func TestSharedConstantsAreReadOnly(t *testing.T) {
 	m, err := Compile(kql(t, `event.outcome: success and data_stream.dataset: aws.cloudtrail`, nil), WithForm(RawCloudTrail))
 	if err != nil {
@@ -22,7 +22,7 @@ func TestSharedConstantsAreReadOnly(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var p fastjson.Parser
+			var p jsondoc.Parser
 			doc, err := p.Parse(`{"eventName":"ListBuckets"}`)
 			if err != nil {
 				t.Error(err)
@@ -31,7 +31,7 @@ func TestSharedConstantsAreReadOnly(t *testing.T) {
 			if !m.Match(doc) {
 				t.Error("a record without error code is not a success")
 			}
-			if v.Type() != fastjson.TypeString || string(v.GetStringBytes()) != "fresh" {
+			if v.Type() != jsondoc.TypeString || string(v.GetStringBytes()) != "fresh" {
 				t.Error("constString does not read back")
 			}
 		}()

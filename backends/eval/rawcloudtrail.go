@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/detc/detc/catalog"
+	"github.com/detc/detc/jsondoc"
 	"github.com/detc/detc/source/cloudtrail"
-	"github.com/valyala/fastjson"
 )
 
 // rawResolver reads ECS fields from raw CloudTrail records through the
@@ -100,7 +100,7 @@ func (r rawResolver) pattern(name string) (accessor, error) {
 		}
 		accs = append(accs, acc)
 	}
-	return func(doc *fastjson.Value, visit visitor) bool {
+	return func(doc *jsondoc.Value, visit visitor) bool {
 		for _, a := range accs {
 			if a(doc, visit) {
 				return true
@@ -165,19 +165,9 @@ func (n *rawNested) field(name string) (accessor, error) {
 var (
 	successValue = constString("success")
 	failureValue = constString("failure")
-	trueValue    = constTrue()
-	falseValue   = constFalse()
+	trueValue    = jsondoc.NewBool(true)
+	falseValue   = jsondoc.NewBool(false)
 )
-
-func constTrue() *fastjson.Value {
-	var a fastjson.Arena
-	return a.NewTrue()
-}
-
-func constFalse() *fastjson.Value {
-	var a fastjson.Arena
-	return a.NewFalse()
-}
 
 // mappingAccessor compiles one mapping of the source profile, reading the
 // record's key paths through lk if it is set.
@@ -189,7 +179,7 @@ func mappingAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 	want := m.EventName
 	if lk != nil {
 		ids := lk.path([]string{"eventName"})
-		return func(doc *fastjson.Value, visit visitor) bool {
+		return func(doc *jsondoc.Value, visit visitor) bool {
 			var name []byte
 			if doc == lk.doc {
 				if v, i := lk.walk(ids); i == 1 && v != nil {
@@ -201,7 +191,7 @@ func mappingAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return b2s(name) == want && acc(doc, visit)
 		}, nil
 	}
-	return func(doc *fastjson.Value, visit visitor) bool {
+	return func(doc *jsondoc.Value, visit visitor) bool {
 		return b2s(doc.GetStringBytes("eventName")) == want && acc(doc, visit)
 	}, nil
 }
@@ -210,7 +200,7 @@ func mappingAccessorAny(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 	switch m.Kind {
 	case cloudtrail.Constant:
 		v := constString(m.Constant)
-		return func(_ *fastjson.Value, visit visitor) bool { return visit(v) }, nil
+		return func(_ *jsondoc.Value, visit visitor) bool { return visit(v) }, nil
 	case cloudtrail.Direct:
 		var inner accessor
 		if m.Flattened {
@@ -226,9 +216,9 @@ func mappingAccessorAny(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return inner, nil
 		}
 		arr := newRawPath(m.Array, lk)
-		return func(doc *fastjson.Value, visit visitor) bool {
-			return arr.access(doc, func(el *fastjson.Value) bool {
-				return el.Type() == fastjson.TypeObject && inner(el, visit)
+		return func(doc *jsondoc.Value, visit visitor) bool {
+			return arr.access(doc, func(el *jsondoc.Value) bool {
+				return el.Type() == jsondoc.TypeObject && inner(el, visit)
 			})
 		}, nil
 	case cloudtrail.Derived:
@@ -239,9 +229,9 @@ func mappingAccessorAny(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 
 // scalars calls visit with the scalar values at path (objects skipped) and
 // reports whether there was any, and whether visit returned true.
-func scalars(doc *fastjson.Value, path rawPath, visit visitor) (any, stop bool) {
-	stop = path.access(doc, func(v *fastjson.Value) bool {
-		if t := v.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
+func scalars(doc *jsondoc.Value, path rawPath, visit visitor) (any, stop bool) {
+	stop = path.access(doc, func(v *jsondoc.Value) bool {
+		if t := v.Type(); t == jsondoc.TypeObject || t == jsondoc.TypeArray {
 			return false
 		}
 		any = true
@@ -251,10 +241,10 @@ func scalars(doc *fastjson.Value, path rawPath, visit visitor) (any, stop bool) 
 }
 
 // present reports whether path holds a non-empty scalar somewhere under it.
-func present(doc *fastjson.Value, path rawPath) bool {
-	return path.access(doc, func(v *fastjson.Value) bool {
-		if v.Type() == fastjson.TypeObject {
-			return visitLeaves(v, true, func(*fastjson.Value) bool { return true })
+func present(doc *jsondoc.Value, path rawPath) bool {
+	return path.access(doc, func(v *jsondoc.Value) bool {
+		if v.Type() == jsondoc.TypeObject {
+			return visitLeaves(v, true, func(*jsondoc.Value) bool { return true })
 		}
 		return true
 	})
@@ -267,10 +257,10 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 	}
 	switch m.Derived {
 	case cloudtrail.Outcome:
-		return func(doc *fastjson.Value, visit visitor) bool {
-			var login *fastjson.Value
-			src[2].access(doc, func(v *fastjson.Value) bool {
-				if v.Type() == fastjson.TypeString {
+		return func(doc *jsondoc.Value, visit visitor) bool {
+			var login *jsondoc.Value
+			src[2].access(doc, func(v *jsondoc.Value) bool {
+				if v.Type() == jsondoc.TypeString {
 					login = v
 					return true
 				}
@@ -292,7 +282,7 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return visit(successValue)
 		}, nil
 	case cloudtrail.Coalesce:
-		return func(doc *fastjson.Value, visit visitor) bool {
+		return func(doc *jsondoc.Value, visit visitor) bool {
 			for _, s := range src {
 				if any, stop := scalars(doc, s, visit); any {
 					return stop
@@ -301,9 +291,9 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return false
 		}, nil
 	case cloudtrail.IPOnly:
-		return func(doc *fastjson.Value, visit visitor) bool {
-			_, stop := scalars(doc, src[0], func(v *fastjson.Value) bool {
-				if v.Type() != fastjson.TypeString || !cloudtrail.IsIP(b2s(v.GetStringBytes())) {
+		return func(doc *jsondoc.Value, visit visitor) bool {
+			_, stop := scalars(doc, src[0], func(v *jsondoc.Value) bool {
+				if v.Type() != jsondoc.TypeString || !cloudtrail.IsIP(b2s(v.GetStringBytes())) {
 					return false
 				}
 				return visit(v)
@@ -311,9 +301,9 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return stop
 		}, nil
 	case cloudtrail.YesNo:
-		return func(doc *fastjson.Value, visit visitor) bool {
-			_, stop := scalars(doc, src[0], func(v *fastjson.Value) bool {
-				if v.Type() == fastjson.TypeString && b2s(v.GetStringBytes()) == "No" {
+		return func(doc *jsondoc.Value, visit visitor) bool {
+			_, stop := scalars(doc, src[0], func(v *jsondoc.Value) bool {
+				if v.Type() == jsondoc.TypeString && b2s(v.GetStringBytes()) == "No" {
 					return visit(falseValue)
 				}
 				return visit(trueValue)
@@ -322,9 +312,9 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 		}, nil
 	case cloudtrail.TLSProtocol, cloudtrail.TLSVersion:
 		protocol := m.Derived == cloudtrail.TLSProtocol
-		return func(doc *fastjson.Value, visit visitor) bool {
-			_, stop := scalars(doc, src[0], func(v *fastjson.Value) bool {
-				if v.Type() != fastjson.TypeString {
+		return func(doc *jsondoc.Value, visit visitor) bool {
+			_, stop := scalars(doc, src[0], func(v *jsondoc.Value) bool {
+				if v.Type() != jsondoc.TypeString {
 					return false
 				}
 				p, ver, ok := cloudtrail.SplitTLSVersion(string(v.GetStringBytes()))
@@ -339,7 +329,7 @@ func derivedAccessor(m cloudtrail.Mapping, lk *Lookups) (accessor, error) {
 			return stop
 		}, nil
 	case cloudtrail.Union:
-		return func(doc *fastjson.Value, visit visitor) bool {
+		return func(doc *jsondoc.Value, visit visitor) bool {
 			for _, s := range src {
 				if _, stop := scalars(doc, s, visit); stop {
 					return true

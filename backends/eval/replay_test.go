@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 var t0 = time.Date(2025, 3, 13, 12, 0, 0, 0, time.UTC)
@@ -15,7 +15,7 @@ var t0 = time.Date(2025, 3, 13, 12, 0, 0, 0, time.UTC)
 // ecsEvent makes an ECS event at t0+offset with the given fields.
 func ecsEvent(t *testing.T, id string, offset time.Duration, fields string) Event {
 	t.Helper()
-	var p fastjson.Parser
+	var p jsondoc.Parser
 	doc, err := p.Parse(fmt.Sprintf(`{"event": {"id": %q}, %s}`, id, fields))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestReplayRunTimeQuery(t *testing.T) {
 	mk := func(id string, offset time.Duration, action string, created time.Time) (Event, []byte) {
 		raw := fmt.Sprintf(`{"event": {"id": %q, "action": %q}, "aws.cloudtrail.user_identity.session_context.creation_date": %q}`,
 			id, action, created.Format(time.RFC3339))
-		var p fastjson.Parser
+		var p jsondoc.Parser
 		doc, err := p.Parse(raw)
 		if err != nil {
 			t.Fatal(err)

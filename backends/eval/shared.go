@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // Sub-expressions shared by several rules (event.outcome: success, a
@@ -69,7 +69,7 @@ func (l *Lookups) shared(e ir.Expr) (int32, bool) {
 // memoize wraps p, the compiled form of a shared sub-expression, to
 // answer from slot id for the current record.
 func (l *Lookups) memoize(id int32, p predicate) predicate {
-	return func(d *fastjson.Value) bool {
+	return func(d *jsondoc.Value) bool {
 		if d != l.doc {
 			return p(d)
 		}

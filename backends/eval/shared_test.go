@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // TestSharedSubexpressionsAgree: many expressions over few fields and
@@ -43,7 +43,7 @@ func TestSharedSubexpressionsAgree(t *testing.T) {
 	if len(lk.memo) < 50 {
 		t.Fatalf("only %d shared sub-expressions among %d expressions: the test proves little", len(lk.memo), len(memo))
 	}
-	var p fastjson.Parser
+	var p jsondoc.Parser
 	checks, matches := 0, 0
 	for j, rec := range variants {
 		doc, err := p.ParseBytes(rec)

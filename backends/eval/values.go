@@ -12,7 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/detc/detc/ir"
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 )
 
 // b2s views b as a string without copying; the caller must not keep the
@@ -28,15 +28,15 @@ func b2s(b []byte) string {
 // field indexes for a JSON scalar: a string as is, a number as written in
 // the source, a boolean as "true" or "false". ok is false for objects,
 // arrays and null. Only numbers allocate.
-func canonicalText(v *fastjson.Value) (text []byte, ok bool) {
+func canonicalText(v *jsondoc.Value) (text []byte, ok bool) {
 	switch v.Type() {
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		return v.GetStringBytes(), true
-	case fastjson.TypeNumber:
+	case jsondoc.TypeNumber:
 		return v.MarshalTo(nil), true
-	case fastjson.TypeTrue:
+	case jsondoc.TypeTrue:
 		return trueText, true
-	case fastjson.TypeFalse:
+	case jsondoc.TypeFalse:
 		return falseText, true
 	}
 	return nil, false
@@ -49,7 +49,7 @@ var (
 
 // CanonicalText is canonicalText for callers outside the hot path (terms
 // of new_terms and threshold rules, alert output).
-func CanonicalText(v *fastjson.Value) (string, bool) {
+func CanonicalText(v *jsondoc.Value) (string, bool) {
 	b, ok := canonicalText(v)
 	return string(b), ok
 }
@@ -104,12 +104,12 @@ func (w *wildcardPattern) piecewise(s []byte) bool {
 
 // numberOf reads a document value as a number: JSON numbers, and strings
 // that parse as numbers (Elasticsearch coerces them on numeric fields).
-func numberOf(v *fastjson.Value) (float64, bool) {
+func numberOf(v *jsondoc.Value) (float64, bool) {
 	switch v.Type() {
-	case fastjson.TypeNumber:
+	case jsondoc.TypeNumber:
 		f, err := v.Float64()
 		return f, err == nil
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		f, err := strconv.ParseFloat(strings.TrimSpace(b2s(v.GetStringBytes())), 64)
 		return f, err == nil && !math.IsNaN(f)
 	}
@@ -118,13 +118,13 @@ func numberOf(v *fastjson.Value) (float64, bool) {
 
 // boolOf reads a document value as a boolean: JSON true/false and the
 // strings "true"/"false" (what Elasticsearch accepts for boolean fields).
-func boolOf(v *fastjson.Value) (bool, bool) {
+func boolOf(v *jsondoc.Value) (bool, bool) {
 	switch v.Type() {
-	case fastjson.TypeTrue:
+	case jsondoc.TypeTrue:
 		return true, true
-	case fastjson.TypeFalse:
+	case jsondoc.TypeFalse:
 		return false, true
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		switch b2s(v.GetStringBytes()) {
 		case "true":
 			return true, true
@@ -136,8 +136,8 @@ func boolOf(v *fastjson.Value) (bool, bool) {
 }
 
 // ipOf reads a document value as an IP address.
-func ipOf(v *fastjson.Value) (netip.Addr, bool) {
-	if v.Type() != fastjson.TypeString {
+func ipOf(v *jsondoc.Value) (netip.Addr, bool) {
+	if v.Type() != jsondoc.TypeString {
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(b2s(v.GetStringBytes()))
@@ -150,12 +150,12 @@ func ipOf(v *fastjson.Value) (netip.Addr, bool) {
 // timeOf reads a document value as a point in time: an ISO 8601 string,
 // or a number of milliseconds since the epoch (Elasticsearch's default
 // date format is strict_date_optional_time||epoch_millis).
-func timeOf(v *fastjson.Value) (time.Time, bool) {
+func timeOf(v *jsondoc.Value) (time.Time, bool) {
 	switch v.Type() {
-	case fastjson.TypeString:
+	case jsondoc.TypeString:
 		t, err := ir.ParseTime(b2s(v.GetStringBytes()))
 		return t, err == nil
-	case fastjson.TypeNumber:
+	case jsondoc.TypeNumber:
 		f, err := v.Float64()
 		if err != nil {
 			return time.Time{}, false

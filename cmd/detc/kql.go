@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/detc/detc/jsondoc"
 	"github.com/spf13/pflag"
-	"github.com/valyala/fastjson"
 
 	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/diag"
@@ -215,7 +215,7 @@ func (s *matchStats) bad(name string, line int, err error) {
 
 // missFunc receives a document that did not match: its 1-based line and
 // the parsed document of the matcher's form (valid only during the call).
-type missFunc func(line int, raw []byte, doc *fastjson.Value)
+type missFunc func(line int, raw []byte, doc *jsondoc.Value)
 
 func matchQuery(env *runEnv, query string, o matchOptions) int {
 	expr, diags := lower.Query(query, lower.Options{Strict: o.strict})
@@ -257,7 +257,7 @@ func matchQuery(env *runEnv, query string, o matchOptions) int {
 	var miss missFunc
 	if o.explain {
 		ex := newExplainer(expr, form, now)
-		miss = func(line int, raw []byte, doc *fastjson.Value) {
+		miss = func(line int, raw []byte, doc *jsondoc.Value) {
 			fmt.Fprintf(env.Stderr, "%s:%d: no match: %s\n", name, line, ex.explain(raw, doc))
 		}
 	}
@@ -298,7 +298,7 @@ func matchQuery(env *runEnv, query string, o matchOptions) int {
 func matchDocuments(r io.Reader, name string, m *eval.Matcher, out io.Writer, miss missFunc) (matchStats, error) {
 	var (
 		st   matchStats
-		p    fastjson.Parser
+		p    jsondoc.Parser
 		long []byte
 	)
 	br := bufio.NewReaderSize(r, 1<<20)
@@ -332,7 +332,7 @@ func matchDocuments(r io.Reader, name string, m *eval.Matcher, out io.Writer, mi
 				st.bad(name, line, fmt.Errorf("not JSON: %v", perr))
 				break
 			}
-			if v.Type() != fastjson.TypeObject {
+			if v.Type() != jsondoc.TypeObject {
 				st.bad(name, line, fmt.Errorf("a JSON %s, not an object", v.Type()))
 				break
 			}
@@ -359,7 +359,7 @@ func matchDocuments(r io.Reader, name string, m *eval.Matcher, out io.Writer, mi
 func matchRecords(r io.Reader, name string, m *eval.Matcher, out io.Writer, miss missFunc) (matchStats, error) {
 	var (
 		st matchStats
-		p  fastjson.Parser
+		p  jsondoc.Parser
 	)
 	rs, err := cloudtrail.ReadRecords(r, name, func(rec []byte, line int) error {
 		if len(rec) > maxDocumentLine {
@@ -426,7 +426,7 @@ func newExplainer(root ir.Expr, form eval.Form, now eval.Option) *explainer {
 
 // holds reports whether e matches doc; ok is false when e cannot be
 // compiled on its own.
-func (x *explainer) holds(e ir.Expr, doc *fastjson.Value) (holds, ok bool) {
+func (x *explainer) holds(e ir.Expr, doc *jsondoc.Value) (holds, ok bool) {
 	m, seen := x.matchers[e]
 	if !seen {
 		m, _ = eval.Compile(e, eval.WithForm(x.form), x.now)
@@ -441,7 +441,7 @@ func (x *explainer) holds(e ir.Expr, doc *fastjson.Value) (holds, ok bool) {
 // failing returns the first clause, in the order written, that makes e
 // false on doc, descending through and and through not-of-or (the
 // operand that holds); any other clause is returned whole.
-func (x *explainer) failing(e ir.Expr, doc *fastjson.Value) ir.Expr {
+func (x *explainer) failing(e ir.Expr, doc *jsondoc.Value) ir.Expr {
 	switch e := e.(type) {
 	case *ir.And:
 		for _, op := range e.X {
@@ -465,7 +465,7 @@ func (x *explainer) failing(e ir.Expr, doc *fastjson.Value) ir.Expr {
 // explain renders the failing clause of a document that does not match,
 // with the values the document holds at the clause's fields. raw is the
 // document as read; doc is its parsed form for the matcher.
-func (x *explainer) explain(raw []byte, doc *fastjson.Value) string {
+func (x *explainer) explain(raw []byte, doc *jsondoc.Value) string {
 	clause := x.failing(x.root, doc)
 	var b strings.Builder
 	b.WriteString(clip(kqlText(clause), 160))
@@ -505,7 +505,7 @@ func fieldsOf(e ir.Expr) []string {
 
 const maxShownValues = 5
 
-func describeValues(vs []*fastjson.Value) string {
+func describeValues(vs []*jsondoc.Value) string {
 	if len(vs) == 0 {
 		return "is missing"
 	}
@@ -535,26 +535,26 @@ func clip(s string, n int) string {
 // name, for display: nested objects and dotted keys are both followed (as
 // Elasticsearch reads them), arrays are walked, nulls are skipped. A
 // wildcard name (file.hash.*) gathers the leaves whose names it matches.
-func ecsValues(doc *fastjson.Value, field string) []*fastjson.Value {
-	var out []*fastjson.Value
+func ecsValues(doc *jsondoc.Value, field string) []*jsondoc.Value {
+	var out []*jsondoc.Value
 	if strings.Contains(field, "*") {
 		pieces := strings.Split(field, "*")
-		var walk func(v *fastjson.Value, name string)
-		walk = func(v *fastjson.Value, name string) {
+		var walk func(v *jsondoc.Value, name string)
+		walk = func(v *jsondoc.Value, name string) {
 			switch v.Type() {
-			case fastjson.TypeObject:
-				v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			case jsondoc.TypeObject:
+				v.GetObject().Visit(func(k []byte, c *jsondoc.Value) {
 					n := string(k)
 					if name != "" {
 						n = name + "." + n
 					}
 					walk(c, n)
 				})
-			case fastjson.TypeArray:
+			case jsondoc.TypeArray:
 				for _, el := range v.GetArray() {
 					walk(el, name)
 				}
-			case fastjson.TypeNull:
+			case jsondoc.TypeNull:
 			default:
 				if globMatch(pieces, name) {
 					out = append(out, v)
@@ -565,15 +565,15 @@ func ecsValues(doc *fastjson.Value, field string) []*fastjson.Value {
 		return out
 	}
 	segs := strings.Split(field, ".")
-	var walk func(v *fastjson.Value, i int)
-	walk = func(v *fastjson.Value, i int) {
+	var walk func(v *jsondoc.Value, i int)
+	walk = func(v *jsondoc.Value, i int) {
 		switch v.Type() {
-		case fastjson.TypeNull:
-		case fastjson.TypeArray:
+		case jsondoc.TypeNull:
+		case jsondoc.TypeArray:
 			for _, el := range v.GetArray() {
 				walk(el, i)
 			}
-		case fastjson.TypeObject:
+		case jsondoc.TypeObject:
 			if i == len(segs) {
 				out = append(out, v)
 				return

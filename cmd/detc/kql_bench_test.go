@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fastjson"
+	"github.com/detc/detc/jsondoc"
 
 	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/internal/ctgen"
@@ -53,7 +53,7 @@ func (r *cycleReader) Read(p []byte) (int, error) {
 // the evaluator alone on the same documents in the same run:
 //
 //	kql-match       the command's code path: streamed lines, parse, match, matching lines written
-//	eval-parse      eval.Compile's matcher on each in-memory line: fastjson parse + Match
+//	eval-parse      eval.Compile's matcher on each in-memory line: jsondoc parse + Match
 //	interleaved     the first two alternated on the same chunks, reporting kql-ns/doc,
 //	                eval-ns/doc and their ratio kql/eval (robust to a shared machine)
 //	eval-preparsed  Match alone on documents parsed before the timer
@@ -115,7 +115,7 @@ func BenchmarkKQLMatch(b *testing.B) {
 		b.Run(q.name+"/eval-parse", func(b *testing.B) {
 			b.SetBytes(bytesPerDoc)
 			b.ReportAllocs()
-			var p fastjson.Parser
+			var p jsondoc.Parser
 			matched := 0
 			for i := 0; i < b.N; i++ {
 				v, err := p.ParseBytes(lines[i%len(lines)])
@@ -135,7 +135,7 @@ func BenchmarkKQLMatch(b *testing.B) {
 			const chunk = 2000
 			b.SetBytes(2 * bytesPerDoc)
 			b.ReportAllocs()
-			var p fastjson.Parser
+			var p jsondoc.Parser
 			out := bufio.NewWriterSize(io.Discard, 64<<10)
 			var cmdTime, evalTime time.Duration
 			for done := 0; done < b.N; {
@@ -170,9 +170,9 @@ func BenchmarkKQLMatch(b *testing.B) {
 			b.ReportMetric(float64(cmdTime)/float64(evalTime), "kql/eval")
 		})
 		b.Run(q.name+"/eval-preparsed", func(b *testing.B) {
-			docs := make([]*fastjson.Value, len(lines))
+			docs := make([]*jsondoc.Value, len(lines))
 			for i, l := range lines {
-				var p fastjson.Parser
+				var p jsondoc.Parser
 				v, err := p.ParseBytes(l)
 				if err != nil {
 					b.Fatal(err)

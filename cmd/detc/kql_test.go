@@ -11,9 +11,9 @@ import (
 
 	"github.com/detc/detc/backends/eval"
 	"github.com/detc/detc/ir"
+	"github.com/detc/detc/jsondoc"
 	"github.com/detc/detc/lower"
 	"github.com/detc/detc/source/cloudtrail"
-	"github.com/valyala/fastjson"
 )
 
 const samplesDir = "../../../shared/aws/samples/"
@@ -285,15 +285,15 @@ func TestKQLExplain(t *testing.T) {
 // lookupECS reads a field of an ECS document by plain nested keys, an
 // independent reading for the checks above (the derived documents have no
 // dotted keys and no arrays on these fields).
-func lookupECS(doc *fastjson.Value, field string) []*fastjson.Value {
+func lookupECS(doc *jsondoc.Value, field string) []*jsondoc.Value {
 	v := doc.Get(strings.Split(field, ".")...)
-	if v == nil || v.Type() == fastjson.TypeNull {
+	if v == nil || v.Type() == jsondoc.TypeNull {
 		return nil
 	}
-	if v.Type() == fastjson.TypeArray {
+	if v.Type() == jsondoc.TypeArray {
 		return v.GetArray()
 	}
-	return []*fastjson.Value{v}
+	return []*jsondoc.Value{v}
 }
 
 // parseExplanation splits "FILE:LINE: no match: CLAUSE (query L:C) is
