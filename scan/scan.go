@@ -252,7 +252,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 	// Batches are gathered in reading order as they come (a batch that
 	// arrives early waits for the ones before it), so that the hit lists
 	// are built while the workers are still decoding.
-	g := gatherer{progs: progs, perRule: make([][]eval.Hit, len(progs)), timeDependent: make([]bool, len(progs))}
+	g := gatherer{perRule: make([][]eval.Hit, len(progs)), timeDependent: make([]bool, len(progs))}
 	for i, p := range progs {
 		g.timeDependent[i] = p.TimeDependent()
 	}
@@ -367,8 +367,7 @@ func Run(rules []*ir.Rule, paths []string, opts Options) (*Result, error) {
 // gatherer builds the hit lists of a scan from the decoded batches, taken
 // in reading order.
 type gatherer struct {
-	progs         []*eval.Program
-	timeDependent []bool
+	timeDependent []bool // by rule
 	events        int
 	unreadable    int
 	bad           []cloudtrail.BadRecord // the first ones, named
