@@ -1,11 +1,11 @@
 package eval
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -482,7 +482,18 @@ func (r *replay) query(out []RunAlert, at time.Time, lo, hi int) []RunAlert {
 	return out
 }
 
-func termKey(t []string) string { return strings.Join(t, "\x00") }
+// termKey identifies a tuple of term values: no two tuples share one.
+func termKey(t []string) string { return string(appendTermKey(nil, t)) }
+
+// appendTermKey appends t's key to dst: each value length-prefixed, so
+// that ("a\x00b", "c") and ("a", "b\x00c") differ.
+func appendTermKey(dst []byte, t []string) []byte {
+	for _, v := range t {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	return dst
+}
 
 func (r *replay) newTerms(out []RunAlert, at time.Time, w ir.Window, lo, hi int) []RunAlert {
 	if r.lastSeen == nil {

@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/binary"
 	"regexp"
 	"strings"
 	"time"
@@ -82,11 +81,7 @@ func NewCoverage(span time.Duration) *Coverage {
 func (c *Coverage) Add(t time.Time, terms [][]string) bool {
 	covered := len(terms) > 0
 	for _, tuple := range terms {
-		c.key = c.key[:0]
-		for _, v := range tuple { // length-prefixed: no two tuples share a key
-			c.key = binary.AppendUvarint(c.key, uint64(len(v)))
-			c.key = append(c.key, v...)
-		}
+		c.key = appendTermKey(c.key[:0], tuple)
 		ts := c.seen[string(c.key)]
 		switch {
 		case ts == nil:

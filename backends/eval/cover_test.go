@@ -109,3 +109,18 @@ func TestCoverSpanOnlyFixedDurations(t *testing.T) {
 		}
 	}
 }
+
+// TestTermKeysDoNotCollide: tuples whose values join to the same text are
+// different terms, for the replay and for Coverage.
+func TestTermKeysDoNotCollide(t *testing.T) {
+	a, b := []string{"a\x00b", "c"}, []string{"a", "b\x00c"}
+	if termKey(a) == termKey(b) {
+		t.Fatalf("%q and %q share a key", a, b)
+	}
+	c := NewCoverage(time.Hour)
+	at := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	c.Add(at, [][]string{a})
+	if c.Add(at.Add(time.Minute), [][]string{b}) {
+		t.Fatalf("%q was called covered by %q", b, a)
+	}
+}

@@ -146,7 +146,7 @@ func (m *Matcher) MatchJSON(doc []byte) (bool, error) {
 	defer parserPool.Put(p)
 	v, err := p.ParseBytes(doc)
 	if err != nil {
-		return false, fmt.Errorf("document is not valid JSON: %w", err)
+		return false, fmt.Errorf("document: %w", err)
 	}
 	if v.Type() != jsondoc.TypeObject {
 		return false, fmt.Errorf("document is a JSON %s, not an object", v.Type())

@@ -329,7 +329,7 @@ func matchDocuments(r io.Reader, name string, m *eval.Matcher, out io.Writer, mi
 		default:
 			v, perr := p.ParseBytes(doc)
 			if perr != nil {
-				st.bad(name, line, fmt.Errorf("not JSON: %v", perr))
+				st.bad(name, line, perr)
 				break
 			}
 			if v.Type() != jsondoc.TypeObject {
@@ -367,7 +367,7 @@ func matchRecords(r io.Reader, name string, m *eval.Matcher, out io.Writer, miss
 		}
 		v, err := p.ParseBytes(rec)
 		if err != nil {
-			return cloudtrail.Unreadable(fmt.Errorf("not JSON: %v", err))
+			return cloudtrail.Unreadable(err)
 		}
 		st.Documents++
 		if m.Match(v) {

@@ -176,7 +176,7 @@ func TestKQLMatchInput(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("stdout has %d bytes, want %d", out.Len(), len(want))
 	}
-	for _, w := range []string{"stdin:5: not JSON", "stdin:6: a JSON array, not an object", "stdin:7: line longer than 16 MiB",
+	for _, w := range []string{"stdin:5: invalid JSON at offset", "stdin:6: a JSON array, not an object", "stdin:7: line longer than 16 MiB",
 		"3 of 4 documents matched; 3 lines unreadable"} {
 		if !strings.Contains(errb.String(), w) {
 			t.Errorf("stderr lacks %q:\n%s", w, clip(errb.String(), 2000))
