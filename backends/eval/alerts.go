@@ -607,11 +607,13 @@ func (r *replay) threshold(out []RunAlert, at time.Time, lo, hi int) []RunAlert 
 			}
 		}
 	}
+	// Kibana reads the groups in term order (not in the order of their
+	// keys, whose encoding is length-prefixed).
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.SortFunc(keys, func(a, b string) int { return slices.Compare(groups[a].terms, groups[b].terms) })
 	n := 0
 	for _, k := range keys {
 		if n >= r.p.max {

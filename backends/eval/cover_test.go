@@ -124,3 +124,27 @@ func TestTermKeysDoNotCollide(t *testing.T) {
 		t.Fatalf("%q was called covered by %q", b, a)
 	}
 }
+
+// TestThresholdGroupsInTermOrder: with max_signals capping a run, the
+// groups that alert are the first in term order ("aa" before "b"), not in
+// the order of their keys.
+func TestThresholdGroupsInTermOrder(t *testing.T) {
+	rule := &ir.Rule{ID: "th", Type: ir.Threshold, Expr: &ir.MatchAll{}, From: "now-1h", MaxSignals: 1,
+		Threshold: &ir.ThresholdSpec{Fields: []string{"user.name"}, Value: 1}}
+	p, err := NewProgram(rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	hits := []Hit{
+		{Time: at.Add(-2 * time.Minute), Seq: 0, ID: "e0", Terms: [][]string{{"b"}}},
+		{Time: at.Add(-time.Minute), Seq: 1, ID: "e1", Terms: [][]string{{"aa"}}},
+	}
+	out, err := p.Replay(hits, []time.Time{at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || !slices.Equal(out[0].Alert.Terms, []string{"aa"}) {
+		t.Fatalf("alerts %+v, want one for aa", out)
+	}
+}
